@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Bundles the Node entry points (agent, mng CLI) into dist/ with esbuild. Runs on `npm ci`
+// (prepare), before `npm start`, and from the test global setup, so dist/ is never stale.
+// Dependencies stay external: they are loaded from node_modules at run time.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Entry points: source file → output name under dist/. */
+export const entryPoints = {
+  agent: 'src/agent/main.ts',
+  mng: 'src/cli/main.ts',
+};
+
+export async function buildAll({ quiet = false } = {}) {
+  const started = Date.now();
+  await build({
+    absWorkingDir: root,
+    entryPoints,
+    outdir: 'dist',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.19',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: quiet ? 'error' : 'warning',
+    banner: { js: '#!/usr/bin/env node' },
+  });
+  if (!quiet) process.stderr.write(`build: dist/ in ${Date.now() - started} ms\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildAll().catch((error) => {
+    process.stderr.write(`build failed: ${error.message}\n`);
+    process.exit(1);
+  });
+}
