@@ -1,2 +1,399 @@
 // Composition root of the agent: the only file that reads process.platform and picks adapters.
-process.stdout.write('mynumber-guard agent: not wired yet\n');
+// Everything else under src/agent decides (pure) or adapts (platform/*); this file wires them,
+// owns signals and timers, and prints the summary. docs/agent.md describes flags and settings.
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../shared/clock';
+import { ErrorCode, MngError, isMngError } from '../shared/errors';
+import { decideLang, msg, pick, type Lang } from '../shared/i18n';
+import type { Logger } from '../shared/logger';
+import { createAuditLog } from './audit';
+import { agentModes, logLevels, parseAgentConfigText, resolveAgentConfig, type AgentConfig, type AgentDefaults, type AgentFlags } from './config';
+import {
+  createPolicyBundle,
+  createPolicyManager,
+  createTrustStore,
+  generateSigningKeyPair,
+  parsePolicyBundle,
+  parsePrivateKey,
+} from './policy';
+import { formatSummary } from './posture';
+import { createAgentRuntime, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
+import {
+  createFilePolicyStateStore,
+  createNodeAuditFile,
+  createPinoLogger,
+  createSysteminformationHostFacts,
+  ensurePrivateDirectory,
+  readPemKeyFiles,
+  readRegularFile,
+  writeFileAtomically,
+} from './platform/node';
+
+const agentVersion = '0.1.0';
+const maxBundleFileBytes = 4 * 1024 * 1024;
+const productionConfigPath = '/etc/mynumber-guard/agent.yaml';
+
+/** Installation defaults: a root service with its files under /etc and /var/lib. */
+const productionDefaults: AgentDefaults = {
+  mode: 'enforce',
+  stateDir: '/var/lib/mynumber-guard',
+  policyBundle: '/etc/mynumber-guard/policy.bundle.json',
+  trustStore: '/etc/mynumber-guard/trust.d',
+  logLevel: 'info',
+  logFile: 'stderr',
+  postureIntervalSeconds: 300,
+};
+
+const usage = `mynumber-guard agent ${agentVersion}
+
+Usage: node dist/agent.js [--config <file> | --dev] [options]
+
+  --config <file>        configuration file (default ${productionConfigPath})
+  --dev                  development defaults: monitor mode, state in ~/.local/state/mynumber-guard-dev,
+                         the default policy signed with a development key made on first run
+  --mode <mode>          monitor | enforce
+  --state-dir <dir>      state folder (policy state, audit log, status)
+  --policy <file>        signed policy bundle to enforce
+  --trust <dir|file>     trusted policy signing keys (*.pub.pem)
+  --audit-log <file>     audit log (default <state-dir>/audit.jsonl)
+  --log-level <level>    debug | info | warn | error
+  --log-file <file>      JSON log destination, or 'stderr'
+  --once                 print the summary and exit (exit 1 when no policy is in force)
+  --json                 print the summary as JSON
+  --lang <ja|en>         language of the summary (default: from LANG, Japanese first)
+  --version, --help
+
+Signals: SIGHUP reloads the policy bundle; SIGINT / SIGTERM stop the agent cleanly.`;
+
+interface StartOptions {
+  readonly config: AgentConfig;
+  readonly once: boolean;
+  readonly json: boolean;
+  readonly lang: Lang;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const lang = decideLang(argValue(argv, '--lang'), process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG);
+  let options: StartOptions | 'exit';
+  try {
+    options = await readStartOptions(argv, lang);
+  } catch (error) {
+    printError(error, lang);
+    return 2;
+  }
+  if (options === 'exit') return 0;
+  return run(options);
+}
+
+function argValue(argv: readonly string[], name: string): string | undefined {
+  const index = argv.indexOf(name);
+  return index >= 0 ? argv[index + 1] : undefined;
+}
+
+function printError(error: unknown, lang: Lang): void {
+  if (isMngError(error)) {
+    const hint = error.hint === undefined ? '' : ` (${pick(error.hint, lang)})`;
+    process.stderr.write(`mynumber-guard agent: ${pick(error.text, lang)}${hint} [${error.code}]\n`);
+  } else {
+    process.stderr.write(`mynumber-guard agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+}
+
+function invalidFlag(en: string, ja: string): MngError {
+  return new MngError(ErrorCode.InvalidArgument, msg(ja, en), { hint: msg('--help で使い方を確認してください', 'see --help') });
+}
+
+async function readStartOptions(argv: readonly string[], lang: Lang): Promise<StartOptions | 'exit'> {
+  let values: ReturnType<typeof parseFlags>['values'];
+  try {
+    values = parseFlags(argv).values;
+  } catch (error) {
+    throw invalidFlag(`bad arguments: ${(error as Error).message}`, `引数が正しくありません: ${(error as Error).message}`);
+  }
+  if (values.help === true) {
+    process.stdout.write(`${usage}\n`);
+    return 'exit';
+  }
+  if (values.version === true) {
+    process.stdout.write(`${agentVersion}\n`);
+    return 'exit';
+  }
+  const flags: Record<string, unknown> = {};
+  if (values.mode !== undefined) {
+    if (!(agentModes as readonly string[]).includes(values.mode)) throw invalidFlag(`--mode must be monitor or enforce (got ${values.mode})`, `--mode は monitor か enforce です（指定値: ${values.mode}）`);
+    flags.mode = values.mode;
+  }
+  if (values['log-level'] !== undefined) {
+    if (!(logLevels as readonly string[]).includes(values['log-level'])) throw invalidFlag(`--log-level must be one of ${logLevels.join(', ')}`, `--log-level は ${logLevels.join(', ')} のいずれかです`);
+    flags.logLevel = values['log-level'];
+  }
+  for (const [flag, key] of [
+    ['state-dir', 'stateDir'],
+    ['policy', 'policyBundle'],
+    ['trust', 'trustStore'],
+    ['audit-log', 'auditLog'],
+  ] as const) {
+    const value = values[flag];
+    if (value !== undefined) flags[key] = path.resolve(value);
+  }
+  if (values['log-file'] !== undefined) flags.logFile = values['log-file'] === 'stderr' ? 'stderr' : path.resolve(values['log-file']);
+
+  const dev = values.dev === true;
+  if (dev && values.config !== undefined) throw invalidFlag('--dev and --config exclude each other', '--dev と --config は同時に指定できません');
+  let config: AgentConfig;
+  if (dev) {
+    config = resolveAgentConfig(developmentDefaults(), undefined, flags as AgentFlags, true);
+  } else {
+    const configPath = path.resolve(values.config ?? productionConfigPath);
+    if (values.config === undefined && !existsSync(configPath)) {
+      throw new MngError(
+        ErrorCode.ConfigInvalid,
+        msg(`設定ファイル ${configPath} がありません`, `no configuration file at ${configPath}`),
+        {
+          hint: msg(
+            '導入済みの端末では設定ファイルを配置してください。開発・試用には --dev（npm start）を使います',
+            'install one on a managed terminal; for development and trials use --dev (npm start)',
+          ),
+        },
+      );
+    }
+    const text = (await readRegularFile(configPath, { maxBytes: 256 * 1024 })).toString('utf8');
+    const parsed = parseAgentConfigText(text, configPath);
+    if (!parsed.ok) throw new MngError(ErrorCode.ConfigInvalid, parsed.error);
+    config = resolveAgentConfig(productionDefaults, parsed.value, flags as AgentFlags, false);
+  }
+  return { config, once: values.once === true, json: values.json === true, lang };
+}
+
+function parseFlags(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      dev: { type: 'boolean' },
+      mode: { type: 'string' },
+      'state-dir': { type: 'string' },
+      policy: { type: 'string' },
+      trust: { type: 'string' },
+      'audit-log': { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-file': { type: 'string' },
+      once: { type: 'boolean' },
+      json: { type: 'boolean' },
+      lang: { type: 'string' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+}
+
+/** Development defaults: everything in the user's state folder, never in the repository. */
+function developmentDefaults(): AgentDefaults {
+  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  const stateDir = path.join(base, 'mynumber-guard-dev');
+  return {
+    mode: 'monitor',
+    stateDir,
+    policyBundle: path.join(stateDir, 'mynumber-zone.bundle.json'),
+    trustStore: path.join(stateDir, 'dev-keys', 'dev.pub.pem'),
+    logLevel: 'info',
+    logFile: path.join(stateDir, 'agent.log'),
+    postureIntervalSeconds: 60,
+  };
+}
+
+/** The repository's policies/ folder, found from this file (dist/agent.js or src/agent/main.ts). */
+function findDefaultPolicy(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth += 1) {
+    const candidate = path.join(dir, 'policies', 'mynumber-zone.yaml');
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new MngError(
+    ErrorCode.FileUnreadable,
+    msg('既定ポリシー policies/mynumber-zone.yaml が見つかりません', 'the default policy policies/mynumber-zone.yaml was not found'),
+    { hint: msg('リポジトリから起動してください（npm start）', 'start the agent from the repository (npm start)') },
+  );
+}
+
+/**
+ * Development only: makes a signing key on first run and signs the default policy with it, so
+ * the agent runs the same verification path as on a managed terminal. Re-signs when the policy
+ * text changed; a changed text with the same version is then refused as version reuse, as in
+ * production (raise the version).
+ */
+async function prepareDevelopmentPolicy(config: AgentConfig, logger: Logger): Promise<void> {
+  await ensurePrivateDirectory(config.stateDir);
+  const keyDir = path.dirname(config.trustStore);
+  await ensurePrivateDirectory(keyDir);
+  const privatePath = path.join(keyDir, 'dev.key.pem');
+  if (!existsSync(privatePath) || !existsSync(config.trustStore)) {
+    const pair = generateSigningKeyPair();
+    await writeFileAtomically(privatePath, Buffer.from(pair.privateKeyPem), 0o600);
+    await writeFileAtomically(config.trustStore, Buffer.from(pair.publicKeyPem), 0o644);
+    logger.info({ keyId: pair.keyId, keyDir }, 'development signing key created');
+  }
+  const signer = parsePrivateKey((await readRegularFile(privatePath, { maxBytes: 16 * 1024 })).toString('utf8'));
+  if (!signer.ok) throw new MngError(ErrorCode.KeyInvalid, signer.error.message);
+  const policyText = await readFile(findDefaultPolicy());
+  if (existsSync(config.policyBundle)) {
+    const existing = parsePolicyBundle(await readRegularFile(config.policyBundle, { maxBytes: maxBundleFileBytes }));
+    if (existing.ok && Buffer.from(existing.value.payload).equals(policyText)) return;
+  }
+  await mkdir(path.dirname(config.policyBundle), { recursive: true });
+  await writeFile(config.policyBundle, createPolicyBundle(policyText, signer.value), { mode: 0o600 });
+  logger.info({ bundle: config.policyBundle }, 'development policy bundle signed');
+}
+
+function describeLoad(outcome: PolicyLoadOutcome, lang: Lang): string {
+  const ja = lang === 'ja';
+  switch (outcome.kind) {
+    case 'applied':
+      return ja ? `ポリシー ${outcome.id} 版 ${outcome.version} を適用しました` : `policy ${outcome.id} version ${outcome.version} applied`;
+    case 'unchanged':
+      return ja ? `ポリシー ${outcome.id} 版 ${outcome.version} は変更なし` : `policy ${outcome.id} version ${outcome.version} unchanged`;
+    case 'rejected':
+      return ja
+        ? `ポリシーバンドルを拒否しました（${outcome.code}）: ${outcome.message.ja}。適用中のポリシーを維持します`
+        : `policy bundle refused (${outcome.code}): ${outcome.message.en}. The policy in force stays`;
+    case 'unreadable':
+      return ja ? `ポリシーバンドルを読めません: ${outcome.message.ja}` : `policy bundle unreadable: ${outcome.message.en}`;
+    case 'skipped':
+      return '';
+  }
+}
+
+async function run(options: StartOptions): Promise<number> {
+  const { config, lang } = options;
+  const logger = createPinoLogger({ level: config.logLevel, destination: config.logFile });
+  let runtime: AgentRuntime | undefined;
+  let closeAudit: (() => Promise<void>) | undefined;
+  try {
+    if (config.development) await prepareDevelopmentPolicy(config, logger);
+    await ensurePrivateDirectory(config.stateDir);
+    const clock = systemClock;
+    const audit = await createAuditLog({
+      file: createNodeAuditFile(config.auditLog),
+      clock,
+      host: os.hostname(),
+      reportError: (error) => logger.error({ code: error.code, err: error.text.en }, 'audit log side failure'),
+    });
+    closeAudit = () => audit.close();
+    const trustFiles = await readPemKeyFiles(config.trustStore);
+    const trust = createTrustStore(trustFiles);
+    if (!trust.ok) throw new MngError(ErrorCode.KeyInvalid, trust.error.message);
+    const policy = createPolicyManager({
+      trust: trust.value,
+      state: createFilePolicyStateStore({ stateDir: config.stateDir }),
+      audit,
+      clock,
+    });
+    const statusPath = path.join(config.stateDir, 'status.json');
+    runtime = createAgentRuntime({
+      agentVersion,
+      mode: config.mode,
+      pid: process.pid,
+      policy,
+      bundle: { location: config.policyBundle, read: () => readRegularFile(config.policyBundle, { maxBytes: maxBundleFileBytes }) },
+      audit,
+      auditPath: config.auditLog,
+      auditIntegrity: audit.opened.verify.ok ? 'ok' : 'problems-found',
+      hostFacts: createSysteminformationHostFacts({ platform: process.platform, pathEnv: process.env.PATH ?? '' }),
+      status: { publish: (document) => writeFileAtomically(statusPath, Buffer.from(`${JSON.stringify(document, null, 2)}\n`), 0o600) },
+      logger,
+      clock,
+    });
+    const started = await runtime.start();
+    logger.info({ mode: config.mode, stateDir: config.stateDir, development: config.development }, 'agent started');
+    if (options.json) process.stdout.write(`${JSON.stringify(started.summary, null, 2)}\n`);
+    else {
+      if (config.development) {
+        process.stdout.write(
+          lang === 'ja'
+            ? `開発用の既定設定で起動しています（状態: ${config.stateDir}）\n`
+            : `running with development defaults (state: ${config.stateDir})\n`,
+        );
+      }
+      process.stdout.write(formatSummary(started.summary, lang));
+      process.stdout.write(`  ${describeLoad(started.load, lang)}\n`);
+    }
+    if (options.once) {
+      await runtime.stop('once');
+      await audit.close();
+      logger.flush();
+      return policy.current() === undefined ? 1 : 0;
+    }
+    return await serve(runtime, config, options, logger, () => audit.close());
+  } catch (error) {
+    printError(error, lang);
+    logger.error({ code: isMngError(error) ? error.code : 'unexpected', err: isMngError(error) ? error.text.en : String(error) }, 'agent failed');
+    if (runtime !== undefined) await runtime.stop('error').catch(() => undefined);
+    if (closeAudit !== undefined) await closeAudit().catch(() => undefined);
+    logger.flush();
+    return isMngError(error) ? 2 : 3;
+  }
+}
+
+/** Runs until SIGINT or SIGTERM: reloads on SIGHUP and on changes of the bundle file, refreshes posture. */
+function serve(runtime: AgentRuntime, config: AgentConfig, options: StartOptions, logger: Logger, closeAudit: () => Promise<void>): Promise<number> {
+  const { lang } = options;
+  return new Promise((resolve) => {
+    let queue: Promise<unknown> = Promise.resolve();
+    let stopping = false;
+    const enqueue = (task: () => Promise<unknown>): void => {
+      queue = queue.then(task).catch((error: unknown) => {
+        logger.error({ err: isMngError(error) ? error.text.en : String(error) }, 'agent task failed');
+      });
+    };
+    const reload = (trigger: string): void =>
+      enqueue(async () => {
+        const outcome = await runtime.reloadPolicy(trigger);
+        if (!options.json && outcome.kind !== 'skipped') process.stdout.write(`${describeLoad(outcome, lang)}\n`);
+      });
+
+    let debounce: NodeJS.Timeout | undefined;
+    let watcher: FSWatcher | undefined;
+    try {
+      const bundleName = path.basename(config.policyBundle);
+      watcher = watch(path.dirname(config.policyBundle), { persistent: false }, (_event, name) => {
+        if (name !== bundleName) return;
+        clearTimeout(debounce);
+        debounce = setTimeout(() => reload('file-changed'), 200);
+      });
+      watcher.on('error', (error) => logger.warn({ err: String(error) }, 'policy folder watch failed; SIGHUP still reloads'));
+    } catch (error) {
+      logger.warn({ err: String(error) }, 'cannot watch the policy folder; SIGHUP still reloads');
+    }
+    const posture = setInterval(() => enqueue(() => runtime.refreshPosture()), config.postureIntervalSeconds * 1000);
+
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(posture);
+      clearTimeout(debounce);
+      watcher?.close();
+      enqueue(async () => {
+        await runtime.stop(signal);
+        await closeAudit();
+        logger.info({ signal }, 'agent stopped');
+        logger.flush();
+        if (!options.json) process.stdout.write(lang === 'ja' ? `停止しました（${signal}）\n` : `stopped (${signal})\n`);
+        resolve(0);
+      });
+    };
+    process.on('SIGHUP', () => reload('SIGHUP'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -27,6 +27,7 @@ export function pick(message: Localized, lang: Lang): string {
  */
 export function decideLang(explicit: string | undefined, locale: string | undefined): Lang {
   if (explicit === 'ja' || explicit === 'en') return explicit;
-  if (locale === undefined || locale === '' || locale === 'C' || locale === 'POSIX') return 'ja';
+  // An unset, C or POSIX locale is no choice at all: keep the product's primary language.
+  if (locale === undefined || locale === '' || locale === 'POSIX' || /^C(\.|$)/.test(locale)) return 'ja';
   return locale.toLowerCase().startsWith('ja') ? 'ja' : 'en';
 }

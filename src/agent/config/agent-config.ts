@@ -1,0 +1,101 @@
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { msg, type Localized } from '../../shared/i18n';
+import { err, ok, type Result } from '../../shared/result';
+
+/** monitor: observe, decide and report, change nothing. enforce: apply every decision. */
+export const agentModes = ['monitor', 'enforce'] as const;
+export type AgentMode = (typeof agentModes)[number];
+
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** The agent configuration file (`/etc/mynumber-guard/agent.yaml`), every field optional. */
+export const agentConfigFileSchema = z
+  .object({
+    mode: z.enum(agentModes).optional(),
+    stateDir: z.string().min(1).max(4096).optional(),
+    auditLog: z.string().min(1).max(4096).optional(),
+    policyBundle: z.string().min(1).max(4096).optional(),
+    trustStore: z.string().min(1).max(4096).optional(),
+    logLevel: z.enum(logLevels).optional(),
+    logFile: z.string().min(1).max(4096).optional(),
+    postureIntervalSeconds: z.number().int().min(10).max(86_400).optional(),
+  })
+  .strict();
+
+export type AgentConfigFile = z.infer<typeof agentConfigFileSchema>;
+
+/** Fully resolved configuration the composition root runs with. Paths are absolute. */
+export interface AgentConfig {
+  readonly mode: AgentMode;
+  readonly stateDir: string;
+  readonly auditLog: string;
+  readonly policyBundle: string;
+  readonly trustStore: string;
+  readonly logLevel: LogLevel;
+  /** Where JSON logs go; 'stderr' for the service manager's journal. */
+  readonly logFile: string;
+  readonly postureIntervalSeconds: number;
+  /** True when no configuration was given and the development defaults apply (see README). */
+  readonly development: boolean;
+}
+
+/**
+ * Parses the configuration file text. Errors name the field and the line, in both languages.
+ */
+export function parseAgentConfigText(text: string, source: string): Result<AgentConfigFile, Localized> {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError !== undefined) {
+    return err(
+      msg(
+        `${source}: 設定ファイルの YAML が正しくありません: ${yamlError.message}`,
+        `${source}: the configuration file is not valid YAML: ${yamlError.message}`,
+      ),
+    );
+  }
+  const parsed = agentConfigFileSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.join('.');
+    const detail =
+      issue?.code === 'unrecognized_keys'
+        ? msg(`不明な項目 ${issue.keys.join(', ')}`, `unknown field ${issue.keys.join(', ')}`)
+        : msg(`値が正しくありません（${issue?.message ?? ''}）`, `invalid value (${issue?.message ?? ''})`);
+    return err(
+      msg(
+        `${source}: 設定項目 ${field}: ${detail.ja}。docs/agent.md の設定項目を確認してください`,
+        `${source}: setting ${field}: ${detail.en}. See the settings in docs/agent.md`,
+      ),
+    );
+  }
+  return ok(parsed.data);
+}
+
+/** Values that come from flags; they win over the file. */
+export type AgentFlags = Partial<Omit<AgentConfig, 'development'>>;
+
+/** Installation or development defaults. The audit log and log file default to the state folder. */
+export type AgentDefaults = Omit<AgentConfig, 'development' | 'auditLog' | 'logFile'> & { readonly logFile?: string };
+
+/** Merges defaults, the file and flags: flags win over the file, the file over the defaults. */
+export function resolveAgentConfig(
+  defaults: AgentDefaults,
+  file: AgentConfigFile | undefined,
+  flags: AgentFlags,
+  development: boolean,
+): AgentConfig {
+  const stateDir = flags.stateDir ?? file?.stateDir ?? defaults.stateDir;
+  return {
+    mode: flags.mode ?? file?.mode ?? defaults.mode,
+    stateDir,
+    auditLog: flags.auditLog ?? file?.auditLog ?? `${stateDir}/audit.jsonl`,
+    policyBundle: flags.policyBundle ?? file?.policyBundle ?? defaults.policyBundle,
+    trustStore: flags.trustStore ?? file?.trustStore ?? defaults.trustStore,
+    logLevel: flags.logLevel ?? file?.logLevel ?? defaults.logLevel,
+    logFile: flags.logFile ?? file?.logFile ?? defaults.logFile ?? `${stateDir}/agent.log`,
+    postureIntervalSeconds: flags.postureIntervalSeconds ?? file?.postureIntervalSeconds ?? defaults.postureIntervalSeconds,
+    development,
+  };
+}
