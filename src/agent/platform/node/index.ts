@@ -1,0 +1,8 @@
+// Public node adapters (usable on every OS the agent runs on). The composition root and the
+// `mng` CLI import them from here.
+export { readRegularFile, readRegularFileSync, type ReadRegularFileOptions } from './bounded-file';
+export { createFilePolicyStateStore, ensurePrivateDirectory, maxPolicyStateBytes, policyStateFileName, writeFileAtomically } from './file-policy-state-store';
+export { maxKeyFileBytes, readPemKeyFiles } from './pem-key-files';
+export { auditHeadPath, createNodeAuditFile, maxAuditHeadBytes, openRegularFileChunks, readAuditHeadFile, type RegularFileChunks } from './node-audit-file';
+export { createPinoLogger } from './pino-logger';
+export { createSysteminformationHostFacts } from './systeminformation-host-facts';
