@@ -11,7 +11,10 @@ export interface PolicyDiagnostic {
   readonly severity: 'error' | 'warning';
   readonly line: number;
   readonly column: number;
-  /** Dotted path of the field concerned, e.g. `spec.mfa.totp.digits`; '' for the whole document. */
+  /**
+   * Dotted path of the field concerned, e.g. `spec.mfa.totp.digits`, list items as `[n]`
+   * (0-based: `spec.usb.rules[3]`); '' for the whole document.
+   */
   readonly path: string;
   readonly message: Localized;
 }
