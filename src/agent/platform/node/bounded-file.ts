@@ -21,7 +21,8 @@ export interface ReadRegularFileOptions {
 const openFlags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 const chunkBytes = 64 * 1024;
 
-function kindOf(stats: Stats): Localized | undefined {
+/** What a non-regular file is, for messages; `undefined` for a regular file. */
+export function describeFileKind(stats: Stats): Localized | undefined {
   if (stats.isFile()) return undefined;
   if (stats.isDirectory()) return msg('フォルダ', 'a directory');
   if (stats.isFIFO()) return msg('名前付きパイプ（FIFO）', 'a named pipe (FIFO)');
@@ -30,11 +31,20 @@ function kindOf(stats: Stats): Localized | undefined {
   return msg('通常のファイル以外のもの', 'not a regular file');
 }
 
-function notRegular(path: string, kind: Localized): MngError {
+/** Hints a caller can put in place of the generic ones, e.g. naming the file it expects. */
+export interface FileErrorHints {
+  /** What to do when the path is not a regular file. Default: give the path of a file. */
+  readonly notRegular?: Localized;
+  /** What to do when permission is denied. Default: run as a user allowed to read it. */
+  readonly permission?: Localized;
+}
+
+/** The error for a path that is a directory, FIFO, socket or device. */
+export function notRegularFileError(path: string, kind: Localized, hints: FileErrorHints = {}): MngError {
   return new MngError(
     ErrorCode.NotRegularFile,
     msg(`${path} は${kind.ja}です。通常のファイルではないので読みません`, `${path} is ${kind.en}, not a regular file; it is not read`),
-    { hint: msg('ファイルのパスを指定してください', 'give the path of a file') },
+    { hint: hints.notRegular ?? msg('ファイルのパスを指定してください', 'give the path of a file') },
   );
 }
 
@@ -46,29 +56,38 @@ function tooLarge(path: string, sizeBytes: number, maxBytes: number): MngError {
   );
 }
 
-/** Maps an error of open/read to a clear MngError; returns other errors unchanged. */
-function describeOpenError(path: string, error: unknown): unknown {
+/**
+ * Maps an error of open/stat/read on `path` to one clear MngError (what, where, what to do);
+ * returns errors that are not about the file unchanged.
+ */
+export function describeFileError(path: string, error: unknown, hints: FileErrorHints = {}): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const unreadable = (ja: string, en: string, hint: Localized): MngError =>
     new MngError(ErrorCode.FileUnreadable, msg(`${path} を読めません: ${ja}`, `cannot read ${path}: ${en}`), { hint, cause: error });
+  const checkPath = msg('パスを確認してください', 'check the path');
   switch (code) {
     case 'ENOENT':
-      return unreadable('ファイルがありません', 'no such file', msg('パスを確認してください', 'check the path'));
+      return unreadable('ファイルがありません', 'no such file', checkPath);
     case 'ENOTDIR':
-      return unreadable('パスの途中にフォルダではないものがあります', 'a component of the path is not a directory', msg('パスを確認してください', 'check the path'));
+      return unreadable('パスの途中にフォルダではないものがあります', 'a component of the path is not a directory', checkPath);
     case 'EACCES':
     case 'EPERM':
-      return unreadable('読み取りの権限がありません', 'permission denied', msg('権限のある利用者（root など）で実行するか、ファイルの権限を確認してください', 'run as a user allowed to read it (e.g. root) or check its permissions'));
+      return unreadable(
+        '読み取りの権限がありません',
+        'permission denied',
+        hints.permission ??
+          msg('権限のある利用者（root など）で実行するか、ファイルの権限を確認してください', 'run as a user allowed to read it (e.g. root) or check its permissions'),
+      );
     case 'ELOOP':
       return unreadable('シンボリックリンクが循環しています', 'too many levels of symbolic links', msg('リンク先を確認してください', 'check where the link points'));
     case 'ENAMETOOLONG':
-      return unreadable('パスが長すぎます', 'the path is too long', msg('パスを確認してください', 'check the path'));
+      return unreadable('パスが長すぎます', 'the path is too long', checkPath);
     case 'EISDIR':
-      return notRegular(path, msg('フォルダ', 'a directory'));
+      return notRegularFileError(path, msg('フォルダ', 'a directory'), hints);
     case 'ENXIO':
     case 'ENODEV':
       // Opening a Unix socket, or a FIFO/device without a peer, ends here.
-      return notRegular(path, msg('ソケットかデバイスファイル', 'a socket or device file'));
+      return notRegularFileError(path, msg('ソケットかデバイスファイル', 'a socket or device file'), hints);
     case 'EIO':
       return unreadable('入出力エラー', 'I/O error', msg('ディスクや媒体の状態を確認してください', 'check the disk or medium'));
     default:
@@ -77,8 +96,8 @@ function describeOpenError(path: string, error: unknown): unknown {
 }
 
 function checkStats(path: string, stats: Stats, maxBytes: number): void {
-  const kind = kindOf(stats);
-  if (kind !== undefined) throw notRegular(path, kind);
+  const kind = describeFileKind(stats);
+  if (kind !== undefined) throw notRegularFileError(path, kind);
   if (stats.size > maxBytes) throw tooLarge(path, stats.size, maxBytes);
 }
 
@@ -98,7 +117,7 @@ export async function readRegularFile(path: string, options: ReadRegularFileOpti
   try {
     handle = await open(path, openFlags);
   } catch (error) {
-    throw describeOpenError(path, error);
+    throw describeFileError(path, error);
   }
   try {
     checkStats(path, await handle.stat(), maxBytes);
@@ -114,7 +133,7 @@ export async function readRegularFile(path: string, options: ReadRegularFileOpti
     }
     return Buffer.concat(chunks, total);
   } catch (error) {
-    throw describeOpenError(path, error);
+    throw describeFileError(path, error);
   } finally {
     await handle.close();
   }
@@ -128,7 +147,7 @@ export function readRegularFileSync(path: string, options: ReadRegularFileOption
   try {
     fd = openSync(path, openFlags);
   } catch (error) {
-    throw describeOpenError(path, error);
+    throw describeFileError(path, error);
   }
   try {
     checkStats(path, fstatSync(fd), maxBytes);
@@ -144,7 +163,7 @@ export function readRegularFileSync(path: string, options: ReadRegularFileOption
     }
     return Buffer.concat(chunks, total);
   } catch (error) {
-    throw describeOpenError(path, error);
+    throw describeFileError(path, error);
   } finally {
     closeSync(fd);
   }

@@ -6,7 +6,13 @@ import path from 'node:path';
 import { ErrorCode, MngError, isMngError } from '../../../shared/errors';
 import { msg, type Localized } from '../../../shared/i18n';
 import type { AuditFile, AuditHeadRead } from '../../audit/ports';
-import { readRegularFile } from './bounded-file';
+import { describeFileError, describeFileKind, notRegularFileError, readRegularFile, type FileErrorHints } from './bounded-file';
+
+/** What to do when a path given for an audit log is not one, or cannot be read. */
+const auditFileHints: FileErrorHints = {
+  notRegular: msg('監査ログのファイル（audit.jsonl）のパスを指定してください', 'give the path of the audit log file (audit.jsonl)'),
+  permission: msg('root で実行してください（sudo mng audit …）', 'run it as root (sudo mng audit …)'),
+};
 
 // Flags that do not exist on Windows count as 0 there.
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -42,14 +48,6 @@ function writeFailure(what: Localized, file: string, error: unknown): MngError {
   return new MngError(ErrorCode.AuditWriteFailed, msg(`${what.ja}: ${file}（${code ?? String(error)}）`, `${what.en}: ${file} (${code ?? String(error)})`), { hint, cause: error });
 }
 
-function kindOf(stats: Stats): Localized | undefined {
-  if (stats.isFile()) return undefined;
-  if (stats.isDirectory()) return msg('フォルダ', 'a directory');
-  if (stats.isFIFO()) return msg('名前付きパイプ（FIFO）', 'a named pipe (FIFO)');
-  if (stats.isSocket()) return msg('ソケット', 'a socket');
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return msg('デバイスファイル', 'a device file');
-  return msg('通常のファイル以外のもの', 'not a regular file');
-}
 
 async function syncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, constants.O_RDONLY);
@@ -110,7 +108,7 @@ export function createNodeAuditFile(logPath: string): AuditFile {
       }
       try {
         const stats = await fileHandle.stat();
-        const kind = kindOf(stats);
+        const kind = describeFileKind(stats);
         if (kind !== undefined) {
           throw new MngError(ErrorCode.NotRegularFile, msg(`監査ログ ${logPath} が${kind.ja}です`, `the audit log ${logPath} is ${kind.en}`), {
             hint: msg('通常のファイルではないものが置かれています。改ざんの可能性があるので調べてください', 'something other than a regular file is in its place; this may be tampering, investigate it'),
@@ -245,21 +243,19 @@ export async function openRegularFileChunks(file: string): Promise<RegularFileCh
   try {
     handle = await open(file, constants.O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   } catch (error) {
-    throw describeReadError(file, error);
+    throw describeFileError(file, error, auditFileHints);
   }
   let stats: Stats;
   try {
     stats = await handle.stat();
   } catch (error) {
     await handle.close();
-    throw describeReadError(file, error);
+    throw describeFileError(file, error, auditFileHints);
   }
-  const kind = kindOf(stats);
+  const kind = describeFileKind(stats);
   if (kind !== undefined) {
     await handle.close();
-    throw new MngError(ErrorCode.NotRegularFile, msg(`${file} は${kind.ja}です。通常のファイルではないので読みません`, `${file} is ${kind.en}, not a regular file; it is not read`), {
-      hint: msg('監査ログのファイル（audit.jsonl）のパスを指定してください', 'give the path of the audit log file (audit.jsonl)'),
-    });
+    throw notRegularFileError(file, kind, auditFileHints);
   }
   const sizeBytes = stats.size;
   return {
@@ -274,7 +270,7 @@ export async function openRegularFileChunks(file: string): Promise<RegularFileCh
           filled += bytesRead;
         }
       } catch (error) {
-        throw describeReadError(file, error);
+        throw describeFileError(file, error, auditFileHints);
       }
       return buffer.subarray(0, filled);
     },
@@ -298,32 +294,3 @@ export async function readAuditHeadFile(file: string): Promise<AuditHeadRead> {
   }
 }
 
-function describeReadError(file: string, error: unknown): unknown {
-  const code = errnoOf(error);
-  const unreadable = (ja: string, en: string, hint: Localized): MngError =>
-    new MngError(ErrorCode.FileUnreadable, msg(`${file} を読めません: ${ja}`, `cannot read ${file}: ${en}`), { hint, cause: error });
-  switch (code) {
-    case 'ENOENT':
-      return unreadable('ファイルがありません', 'no such file', msg('パスを確認してください', 'check the path'));
-    case 'ENOTDIR':
-      return unreadable('パスの途中にフォルダではないものがあります', 'a component of the path is not a directory', msg('パスを確認してください', 'check the path'));
-    case 'EACCES':
-    case 'EPERM':
-      return unreadable('読み取りの権限がありません', 'permission denied', msg('root で実行してください（sudo mng audit …）', 'run it as root (sudo mng audit …)'));
-    case 'ELOOP':
-      return unreadable('シンボリックリンクが循環しています', 'too many levels of symbolic links', msg('リンク先を確認してください', 'check where the link points'));
-    case 'EISDIR':
-      return new MngError(ErrorCode.NotRegularFile, msg(`${file} はフォルダです。通常のファイルではないので読みません`, `${file} is a directory, not a regular file; it is not read`), {
-        hint: msg('監査ログのファイル（audit.jsonl）のパスを指定してください', 'give the path of the audit log file (audit.jsonl)'),
-      });
-    case 'ENXIO':
-    case 'ENODEV':
-      return new MngError(ErrorCode.NotRegularFile, msg(`${file} はソケットかデバイスファイルです。読みません`, `${file} is a socket or device file; it is not read`), {
-        hint: msg('監査ログのファイル（audit.jsonl）のパスを指定してください', 'give the path of the audit log file (audit.jsonl)'),
-      });
-    case 'EIO':
-      return unreadable('入出力エラー', 'I/O error', msg('ディスクや媒体の状態を確認してください', 'check the disk or medium'));
-    default:
-      return error;
-  }
-}
