@@ -16,6 +16,8 @@ export const ErrorCode = {
   AuditWriteFailed: 'AGENT_E_AUDIT_WRITE_FAILED',
   AuditCorrupt: 'AGENT_E_AUDIT_CORRUPT',
   ConfigInvalid: 'AGENT_E_CONFIG_INVALID',
+  UsbApplyFailed: 'AGENT_E_USB_APPLY_FAILED',
+  UsbHotplugFailed: 'AGENT_E_USB_HOTPLUG_FAILED',
   Internal: 'MNG_E_INTERNAL',
 } as const;
 

@@ -6,3 +6,4 @@ export { maxKeyFileBytes, readPemKeyFiles } from './pem-key-files';
 export { auditHeadPath, createNodeAuditFile, maxAuditHeadBytes, openRegularFileChunks, readAuditHeadFile, type RegularFileChunks } from './node-audit-file';
 export { createPinoLogger } from './pino-logger';
 export { createSysteminformationHostFacts } from './systeminformation-host-facts';
+export { createNodeUsbHotplug, formatUsbPortName, type LibusbDeviceLike, type NodeUsbHotplugOptions, type UsbHotplugEmitter } from './node-usb-hotplug';
