@@ -50,3 +50,22 @@ export interface ControlStatus {
   /** Clauses from the policy's `implements`, empty for controls the policy does not name. */
   readonly implements: readonly string[];
 }
+
+/**
+ * A control module as the runtime drives it (USB, media, isolation, MFA…): started after the
+ * policy is restored, told when the policy changes, asked for its state for the summary and the
+ * status document.
+ */
+export interface AgentControl {
+  readonly name: ControlName;
+  start(): Promise<void>;
+  /** The policy in force changed (applied, or none any more): decide everything again. */
+  policyChanged(): Promise<void>;
+  /** Periodic safety net: re-read the world and correct drift. */
+  refresh(): Promise<void>;
+  /** The control's line in the summary. `implements` comes from the policy section. */
+  status(): ControlStatus;
+  /** JSON-serializable details for status.json (devices, decisions…). No secrets. */
+  details(): unknown;
+  stop(): Promise<void>;
+}

@@ -5,7 +5,7 @@ import { msg, type Localized } from '../../shared/i18n';
 import type { Logger } from '../../shared/logger';
 import type { AuditSink } from '../audit';
 import type { PolicyManager } from '../policy';
-import { decideControlStatuses, describeHost, type AgentSummary, type AuditView, type HostFacts, type HostFactsReader } from '../posture';
+import { decideControlStatuses, describeHost, type AgentControl, type AgentSummary, type AuditView, type HostFacts, type HostFactsReader } from '../posture';
 import type { AgentStatusDocument, PolicyBundleSource, StatusPublisher } from './ports';
 
 /** What the runtime needs; wired by the composition root (src/agent/main.ts). */
@@ -23,6 +23,8 @@ export interface AgentRuntimeDeps {
   readonly status: StatusPublisher;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Control modules this build carries out; the others are reported as pending. */
+  readonly controls?: readonly AgentControl[];
 }
 
 /** Outcome of one policy (re)load, for the presenter. */
@@ -39,7 +41,9 @@ export interface AgentRuntime {
   start(): Promise<{ summary: AgentSummary; load: PolicyLoadOutcome }>;
   /** Reads the bundle again and applies it if it verifies; the policy in force stays otherwise. */
   reloadPolicy(trigger: string): Promise<PolicyLoadOutcome>;
-  /** Re-reads host facts and publishes the status. */
+  /** Publishes the status again (a control's state changed). */
+  publishStatus(): Promise<AgentSummary>;
+  /** Re-reads host facts, lets every control correct drift, and publishes the status. */
   refreshPosture(): Promise<AgentSummary>;
   /** Audits the stop. */
   stop(reason: string): Promise<void>;
@@ -53,6 +57,19 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
   // SHA-256 of the bundle bytes last handed to the policy manager: a file event for bytes already
   // judged is not judged (and audited) again. An explicit reload (SIGHUP) always re-verifies.
   let lastBundleSha256: string | undefined;
+  const controls = deps.controls ?? [];
+
+  /** Runs `task` on every control; one failing control never stops the others. */
+  const eachControl = async (what: string, task: (control: AgentControl) => Promise<void>): Promise<void> => {
+    for (const control of controls) {
+      try {
+        await task(control);
+      } catch (error) {
+        deps.logger.error({ control: control.name, err: String(error) }, `control ${what} failed`);
+        await deps.audit.append({ type: 'agent.control-failed', severity: 'alert', data: { control: control.name, step: what, error: isMngError(error) ? error.text.en : String(error) } });
+      }
+    }
+  };
 
   const readFacts = async (): Promise<HostFacts | undefined> => {
     try {
@@ -68,7 +85,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
     const status = deps.policy.status();
     const current = deps.policy.current();
     const active = status.active;
-    const controls = decideControlStatuses({
+    const controlStatuses = decideControlStatuses({
       policy: {
         state: status.state,
         policy: current?.policy,
@@ -80,7 +97,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
       audit: { path: deps.auditPath, lastSeq: deps.audit.last().seq, integrity: deps.auditIntegrity },
       facts,
       mode: deps.mode,
-    });
+    }).map((status) => controls.find((control) => control.name === status.control)?.status() ?? status);
     return {
       agentVersion: deps.agentVersion,
       mode: deps.mode,
@@ -93,7 +110,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
         keyId: active?.keyId ?? null,
         signature: active === undefined ? 'none' : 'verified',
       },
-      controls,
+      controls: controlStatuses,
     };
   };
 
@@ -105,6 +122,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
       pid: deps.pid,
       startedAt,
       summary,
+      controls: Object.fromEntries(controls.map((control) => [control.name, control.details()])),
       policyFindings: status.findings.map((finding) => ({ code: finding.code, severity: finding.severity, message: finding.message })),
       lastRejection:
         status.lastRejection === undefined
@@ -166,18 +184,23 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
       await deps.policy.restoreLastGood();
       facts = await readFacts();
       const load = await loadBundle('start');
+      await eachControl('start', (control) => control.start());
       return { summary: await publish(), load };
     },
     async reloadPolicy(trigger) {
       const outcome = await loadBundle(trigger);
+      if (outcome.kind === 'applied') await eachControl('policy-changed', (control) => control.policyChanged());
       await publish();
       return outcome;
     },
+    publishStatus: () => publish(),
     async refreshPosture() {
       facts = await readFacts();
+      await eachControl('refresh', (control) => control.refresh());
       return publish();
     },
     async stop(reason) {
+      await eachControl('stop', (control) => control.stop());
       await deps.audit.append({ type: 'agent.stopped', severity: 'notice', data: { reason, pid: deps.pid } });
     },
   };

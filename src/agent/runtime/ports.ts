@@ -19,6 +19,8 @@ export interface AgentStatusDocument {
   readonly pid: number;
   readonly startedAt: string;
   readonly summary: AgentSummary;
+  /** Details of each control module that runs (e.g. `usb`: devices and verdicts). */
+  readonly controls: Readonly<Record<string, unknown>>;
   readonly policyFindings: readonly { readonly code: string; readonly severity: string; readonly message: { ja: string; en: string } }[];
   readonly lastRejection: { readonly code: string; readonly message: { ja: string; en: string }; readonly source: string; readonly at: string } | null;
 }

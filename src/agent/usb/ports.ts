@@ -40,6 +40,68 @@ export interface UsbBus {
   removeDevice(port: string): Promise<void>;
 }
 
+/**
+ * One sysfs attribute as a bus adapter read it: raw bytes (never decoded, never trimmed), absent
+ * (ENOENT), or unreadable with its errno code (`EACCES`, `EIO`, `too-large`).
+ */
+export type UsbAttributeRead =
+  | { readonly state: 'present'; readonly bytes: Uint8Array }
+  | { readonly state: 'absent' }
+  | { readonly state: 'unreadable'; readonly errno: string };
+
+/** The device attributes a Linux bus adapter reads (paths relative to the device directory). */
+export const usbDeviceAttributeNames = [
+  'idVendor',
+  'idProduct',
+  'product',
+  'manufacturer',
+  'serial',
+  'bDeviceClass',
+  'bConfigurationValue',
+  'authorized',
+  'port/connect_type',
+  'descriptors',
+] as const;
+
+/** Name of one attribute in {@link usbDeviceAttributeNames}. */
+export type UsbDeviceAttributeName = (typeof usbDeviceAttributeNames)[number];
+
+/** An interface directory that exists in sysfs (`1-3:1.0`), with its `authorized` attribute. */
+export interface UsbInterfaceFacts {
+  readonly name: string;
+  readonly authorized: UsbAttributeRead;
+}
+
+/**
+ * Raw facts of one USB device as the OS shows them, not yet interpreted. A bus adapter only reads
+ * them; `parseUsbDeviceFacts` (usb module, pure) checks, decodes and hashes them, so the adapter
+ * holds no logic that tests on fixture trees could not see.
+ */
+export interface UsbDeviceFacts {
+  /** sysfs device name (`1-3`, `usb1`), as listed in `bus/usb/devices`. */
+  readonly port: string;
+  /**
+   * Where the device directory really is, relative to the sysfs root with a leading slash
+   * (`/devices/pci0000:00/0000:00:14.0/usb1/1-3`): USBGuard's sysfs path, whose parent directory
+   * gives the parent device or, for root hubs, the parent hash. `unresolved` when the link could
+   * not be followed or leads outside the root.
+   */
+  readonly location:
+    | { readonly state: 'resolved'; readonly sysfsPath: string }
+    | { readonly state: 'unresolved'; readonly detail: string };
+  readonly attributes: Readonly<Record<UsbDeviceAttributeName, UsbAttributeRead>>;
+  /** Interface directories present in sysfs for this device (active configuration only). */
+  readonly interfaces: readonly UsbInterfaceFacts[];
+}
+
+/**
+ * Port: turns the raw facts of devices read together into the model (pure; implemented by the usb
+ * module's `parseUsbDeviceFacts`, handed to bus adapters by the composition root). `facts` holds
+ * every device whose hash another one needs as its parent hash; the result has one entry per fact,
+ * in the same order.
+ */
+export type UsbFactsParser = (facts: readonly UsbDeviceFacts[]) => UsbDeviceRead[];
+
 /** A hotplug event: which device changed and how. */
 export interface UsbHotplugEvent {
   readonly action: 'add' | 'remove' | 'change';
