@@ -22,11 +22,14 @@ import {
   parsePolicyBundle,
   parsePrivateKey,
 } from './policy';
-import { formatSummary } from './posture';
+import { formatSummary, type AgentControl } from './posture';
+import { createPolicyUsbMatcher, createUsbControl, createUsbEnforcer, parseUsbDeviceFacts, type UsbHotplugSource } from './usb';
+import { SysfsUsbBus, createUdevadmUsbHotplug } from './platform/linux';
 import { createAgentRuntime, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
 import {
   createFilePolicyStateStore,
   createNodeAuditFile,
+  createNodeUsbHotplug,
   createPinoLogger,
   createSysteminformationHostFacts,
   ensurePrivateDirectory,
@@ -47,7 +50,8 @@ const productionDefaults: AgentDefaults = {
   trustStore: '/etc/mynumber-guard/trust.d',
   logLevel: 'info',
   logFile: 'stderr',
-  postureIntervalSeconds: 300,
+  postureIntervalSeconds: 60,
+  sysfsRoot: '/sys',
 };
 
 const usage = `mynumber-guard agent ${agentVersion}
@@ -64,6 +68,7 @@ Usage: node dist/agent.js [--config <file> | --dev] [options]
   --audit-log <file>     audit log (default <state-dir>/audit.jsonl)
   --log-level <level>    debug | info | warn | error
   --log-file <file>      JSON log destination, or 'stderr'
+  --sysfs-root <dir>     sysfs root (default /sys; tests point it at a fixture or umockdev testbed)
   --once                 print the summary and exit (exit 1 when no policy is in force)
   --json                 print the summary as JSON
   --lang <ja|en>         language of the summary (default: from LANG, Japanese first)
@@ -138,6 +143,7 @@ async function readStartOptions(argv: readonly string[], lang: Lang): Promise<St
     ['policy', 'policyBundle'],
     ['trust', 'trustStore'],
     ['audit-log', 'auditLog'],
+    ['sysfs-root', 'sysfsRoot'],
   ] as const) {
     const value = values[flag];
     if (value !== undefined) flags[key] = path.resolve(value);
@@ -186,6 +192,7 @@ function parseFlags(argv: readonly string[]) {
       'audit-log': { type: 'string' },
       'log-level': { type: 'string' },
       'log-file': { type: 'string' },
+      'sysfs-root': { type: 'string' },
       once: { type: 'boolean' },
       json: { type: 'boolean' },
       lang: { type: 'string' },
@@ -207,6 +214,7 @@ function developmentDefaults(): AgentDefaults {
     logLevel: 'info',
     logFile: path.join(stateDir, 'agent.log'),
     postureIntervalSeconds: 60,
+    sysfsRoot: '/sys',
   };
 }
 
@@ -298,6 +306,42 @@ async function run(options: StartOptions): Promise<number> {
       clock,
     });
     const statusPath = path.join(config.stateDir, 'status.json');
+    const controls: AgentControl[] = [];
+    let publishSoon: () => void = () => undefined;
+    if (process.platform === 'linux') {
+      // Linux: sysfs authorization (USBGuard's mechanism). Windows renders the policy to registry
+      // plans (platform/windows), which cannot run on these machines; other systems: pending.
+      const currentUsbPolicy = () => {
+        const active = policy.current();
+        return active === undefined ? undefined : { key: active.payloadSha256, usb: active.policy.spec.usb };
+      };
+      const hotplugSources: UsbHotplugSource[] = [createUdevadmUsbHotplug({ clock }), createNodeUsbHotplug({ clock })];
+      const enforcer = createUsbEnforcer({
+        bus: new SysfsUsbBus({ sysfsRoot: config.sysfsRoot, parseFacts: parseUsbDeviceFacts }),
+        hotplugSources,
+        matcher: createPolicyUsbMatcher({
+          policy: currentUsbPolicy,
+          clock,
+          utcOffsetMinutes: () => -new Date(clock.nowMs()).getTimezoneOffset(),
+          random: Math.random,
+          allowedDevices: () =>
+            enforcer.snapshot().flatMap((state) => (state.decision.target === 'allow' && state.device !== undefined ? [state.device] : [])),
+        }),
+        audit,
+        clock,
+        logger,
+        mode: config.mode,
+        onDecision: () => publishSoon(),
+      });
+      controls.push(
+        createUsbControl({
+          enforcer,
+          mode: config.mode,
+          implementsClauses: () => currentUsbPolicy()?.usb.implements ?? [],
+          usingFallbackRules: () => currentUsbPolicy() === undefined,
+        }),
+      );
+    }
     runtime = createAgentRuntime({
       agentVersion,
       mode: config.mode,
@@ -311,7 +355,18 @@ async function run(options: StartOptions): Promise<number> {
       status: { publish: (document) => writeFileAtomically(statusPath, Buffer.from(`${JSON.stringify(document, null, 2)}\n`), 0o600) },
       logger,
       clock,
+      controls,
     });
+    // Decisions arrive in bursts (a hub with devices, a rescan): publish the status once per burst.
+    let publishTimer: NodeJS.Timeout | undefined;
+    publishSoon = () => {
+      if (publishTimer !== undefined) return;
+      publishTimer = setTimeout(() => {
+        publishTimer = undefined;
+        void runtime?.publishStatus().catch((error: unknown) => logger.warn({ err: String(error) }, 'status publish failed'));
+      }, 50);
+      publishTimer.unref();
+    };
     const started = await runtime.start();
     logger.info({ mode: config.mode, stateDir: config.stateDir, development: config.development }, 'agent started');
     if (options.json) process.stdout.write(`${JSON.stringify(started.summary, null, 2)}\n`);

@@ -201,14 +201,14 @@ describe('agent process', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`開発用の既定設定で起動しています（状態: ${path.join(dir, 'mynumber-guard-dev')}）`);
-    expect(result.stdout).toMatch(/ゾーンポリシー\s+\[正常\] mynumber-zone-default 版 1、署名検証済み/);
-    expect(result.stdout).toMatch(/USB 機器制御\s+\[未実施\]/);
+    expect(result.stdout).toMatch(/ゾーンポリシー\s+\[正常\] mynumber-zone-default 版 2、署名検証済み/);
+    expect(result.stdout).toMatch(/USB 機器制御\s+\[(要確認|監視のみ)\]/);
     // A second start reuses the key and bundle: the same policy, unchanged.
     const again = spawnSync(process.execPath, [agentBin, '--dev', '--once'], {
       encoding: 'utf8',
       env: { ...process.env, LANG: 'ja_JP.UTF-8', XDG_STATE_HOME: dir },
     });
     expect(again.status).toBe(0);
-    expect(again.stdout).toContain('ポリシー mynumber-zone-default 版 1 は変更なし');
+    expect(again.stdout).toContain('ポリシー mynumber-zone-default 版 2 は変更なし');
   });
 });

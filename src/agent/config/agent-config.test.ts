@@ -9,6 +9,7 @@ const defaults: AgentDefaults = {
   logLevel: 'info',
   logFile: 'stderr',
   postureIntervalSeconds: 300,
+  sysfsRoot: '/sys',
 };
 
 describe('parseAgentConfigText', () => {

@@ -21,6 +21,7 @@ export const agentConfigFileSchema = z
     logLevel: z.enum(logLevels).optional(),
     logFile: z.string().min(1).max(4096).optional(),
     postureIntervalSeconds: z.number().int().min(10).max(86_400).optional(),
+    sysfsRoot: z.string().min(1).max(4096).optional(),
   })
   .strict();
 
@@ -37,6 +38,8 @@ export interface AgentConfig {
   /** Where JSON logs go; 'stderr' for the service manager's journal. */
   readonly logFile: string;
   readonly postureIntervalSeconds: number;
+  /** Root of sysfs (`/sys`); another root only for tests and fixture trees (umockdev's testbed). */
+  readonly sysfsRoot: string;
   /** True when no configuration was given and the development defaults apply (see README). */
   readonly development: boolean;
 }
@@ -96,6 +99,7 @@ export function resolveAgentConfig(
     logLevel: flags.logLevel ?? file?.logLevel ?? defaults.logLevel,
     logFile: flags.logFile ?? file?.logFile ?? defaults.logFile ?? `${stateDir}/agent.log`,
     postureIntervalSeconds: flags.postureIntervalSeconds ?? file?.postureIntervalSeconds ?? defaults.postureIntervalSeconds,
+    sysfsRoot: flags.sysfsRoot ?? file?.sysfsRoot ?? defaults.sysfsRoot,
     development,
   };
 }

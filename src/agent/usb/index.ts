@@ -25,3 +25,16 @@ export {
 } from './usb-identity';
 export { decodeUsbString, encodeUsbString, escapeUsbString, isPrintableUsbString, trimUsbAttribute } from './usb-string';
 export { createFakeUsbBus, type FakeUsbBus, type FakeUsbBusOptions, type FakeUsbWrite } from './fake-usb-bus';
+export {
+  decideUnreadableDevice,
+  decideUsbDevice,
+  formatInterfaceCode,
+  type UsbDecision,
+  type UsbDecisionBasis,
+  type UsbInterfacePlan,
+  type UsbRuleMatcher,
+} from './decide-usb';
+export { createPolicyUsbMatcher, fallbackUsbRules, type UsbPolicySource } from './policy-matcher';
+export { createUsbEnforcer, type UsbDecisionEvent, type UsbDeviceState, type UsbEnforcer, type UsbEnforcerDeps, type UsbStartReport, type UsbTrigger } from './usb-service';
+export { createUsbControl } from './usb-control';
+export { makeUsbDevice, testDevices } from './usb-test-devices';

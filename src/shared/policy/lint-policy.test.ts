@@ -71,7 +71,7 @@ const cases: LintCase[] = [
     code: 'usb-rule-duplicate',
     severity: 'error',
     at: `'allow  with-interface`,
-    path: 'spec.usb.rules[1]',
+    path: 'spec.usb.rules[2]',
   },
   {
     name: 'duplicate CIDR written two ways (IPv6)',

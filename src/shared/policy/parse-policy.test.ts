@@ -183,7 +183,7 @@ const badCases: BadCase[] = [
   { name: 'non-string key', text: 'kind: ZonePolicy\n1: one\n', code: 'yaml-key-not-string', at: { line: 2, column: 1 } },
   { name: 'boolean key', text: 'true: yes\n', code: 'yaml-key-not-string', at: { line: 1, column: 1 } },
   { name: 'hex number', text: edit(defaultPolicy, 'port: 443\n        zone: lgwan', 'port: 0x1bb\n        zone: lgwan'), code: 'yaml-number-format', at: positionOf(edit(defaultPolicy, 'port: 443\n        zone: lgwan', 'port: 0x1bb\n        zone: lgwan'), '0x1bb') },
-  { name: 'octal number', text: edit(defaultPolicy, 'version: 1', 'version: 0o17'), code: 'yaml-number-format', at: positionOf(defaultPolicy, '1\n  issuer') },
+  { name: 'octal number', text: edit(defaultPolicy, 'version: 2', 'version: 0o17'), code: 'yaml-number-format', at: positionOf(defaultPolicy, '2\n  issuer') },
   { name: 'nesting deeper than 32 levels', text: tooDeep, code: 'yaml-too-deep', at: { line: 1, column: 40 } },
 
   // Schema: unknown fields, types, ranges, required fields.
@@ -225,8 +225,8 @@ const badCases: BadCase[] = [
   { name: 'empty value', text: edit(defaultPolicy, 'issuer: mynumber-guard 既定ポリシー / default policy', 'issuer:'), code: 'invalid-type', at: positionOf(defaultPolicy, 'issuer:') },
   { name: 'period below range', text: edit(defaultPolicy, 'periodSeconds: 30', 'periodSeconds: 10'), code: 'out-of-range', at: positionOf(defaultPolicy, '30\n      driftSteps'), mentions: '15' },
   { name: 'port above range', text: edit(defaultPolicy, 'port: 53', 'port: 70000'), code: 'out-of-range', at: positionOf(defaultPolicy, '53\n        zone'), mentions: '65535' },
-  { name: 'fractional version', text: edit(defaultPolicy, 'version: 1', 'version: 1.5'), code: 'invalid-type', at: positionOf(defaultPolicy, '1\n  issuer'), mentions: '1.5' },
-  { name: 'version 0', text: edit(defaultPolicy, 'version: 1', 'version: 0'), code: 'out-of-range', at: positionOf(defaultPolicy, '1\n  issuer') },
+  { name: 'fractional version', text: edit(defaultPolicy, 'version: 2', 'version: 1.5'), code: 'invalid-type', at: positionOf(defaultPolicy, '2\n  issuer'), mentions: '1.5' },
+  { name: 'version 0', text: edit(defaultPolicy, 'version: 2', 'version: 0'), code: 'out-of-range', at: positionOf(defaultPolicy, '2\n  issuer') },
   { name: 'bad policy id', text: edit(defaultPolicy, 'id: mynumber-zone-default', 'id: MyNumber_Zone'), code: 'invalid-format', at: positionOf(defaultPolicy, 'mynumber-zone-default') },
   { name: 'date-time without offset', text: edit(defaultPolicy, 'notBefore: 2026-04-01T00:00:00+09:00', 'notBefore: 2026-04-01T00:00:00'), code: 'invalid-format', at: positionOf(defaultPolicy, '2026-04-01T00:00:00+09:00'), mentions: '+09:00' },
   { name: 'date that does not exist', text: edit(defaultPolicy, 'notBefore: 2026-04-01T00:00:00+09:00', 'notBefore: 2026-02-30T00:00:00+09:00'), code: 'invalid-format', at: positionOf(defaultPolicy, '2026-04-01T00:00:00+09:00') },
@@ -321,8 +321,8 @@ describe('parsePolicyText: details', () => {
     const rules = Array.from({ length: 5001 }, (_, i) => `      - allow id 1234:${i.toString(16).padStart(4, '0')}\n`).join('');
     const text = edit(defaultPolicy, `      - 'allow with-interface match-all { 0b:00:* } label "smart-card-reader"'\n`, rules);
     const diagnostics = diagnosticsOf(text);
-    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['invalid-count', positionOf(text, '- \'allow').line, positionOf(text, '- \'allow').column]]);
-    expect(diagnostics[0]?.message.en).toBe('spec.usb.rules may list at most 5000 entries (got 5003)');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['invalid-count', positionOf(text, '- \'reject').line, positionOf(text, '- \'reject').column]]);
+    expect(diagnostics[0]?.message.en).toBe('spec.usb.rules may list at most 5000 entries (got 5004)');
   });
 
   it('prints exactly the example shown in docs/policy.md', () => {
