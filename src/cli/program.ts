@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, type CliIo } from './context';
 import { registerPolicyCommands } from './commands/policy';
 import { registerAuditCommands } from './commands/audit';
+import { registerUsbCommands } from './commands/usb';
+import { registerUsbDeviceCommands } from './commands/usb-devices';
 
 /** What every command group receives to register itself. */
 export interface CommandDeps {
@@ -28,6 +30,9 @@ export function createProgram(deps: CommandDeps): Command {
   );
   registerPolicyCommands(program, deps);
   registerAuditCommands(program, deps);
+  registerUsbCommands(program, deps);
+  // After any other `usb` registration: it adds its subcommands to an existing `mng usb`.
+  registerUsbDeviceCommands(program, deps);
   for (const command of program.commands) applyCommonSettings(command, deps);
   return program;
 }

@@ -34,6 +34,8 @@ export interface UsbEnforcerDeps {
   readonly logger: Logger;
   readonly mode: 'monitor' | 'enforce';
   readonly onDecision?: (event: UsbDecisionEvent) => void;
+  /** Waits `ms`; injected so tests run without real delays. Default: a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What the service found at start. */
@@ -60,6 +62,14 @@ export interface UsbEnforcer {
   stop(): Promise<void>;
 }
 
+/** How long an allowed device's interfaces may take to appear after it is authorized: 50 × 10 ms. */
+const interfaceWaitAttempts = 50;
+const interfaceWaitStepMs = 10;
+
+/** A hotplugged device that reads incomplete is read again: 5 × 20 ms. */
+const readRetryAttempts = 5;
+const readRetryStepMs = 20;
+
 const severityOf: Record<UsbDecision['target'], AuditSeverity> = { allow: 'info', block: 'notice', reject: 'warning' };
 
 function describeDevice(device: UsbDevice | undefined): Record<string, unknown> {
@@ -85,6 +95,7 @@ function describeDevice(device: UsbDevice | undefined): Record<string, unknown> 
  */
 export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
   const { bus, audit, clock, logger, mode } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const states = new Map<string, UsbDeviceState>();
   const queues = new Map<string, Promise<unknown>>();
   let capabilities: UsbBusCapabilities | undefined;
@@ -123,13 +134,21 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
     if (current?.authorized !== true) {
       await bus.setDeviceAuthorized(decision.port, true);
       writes.push(`${decision.port}/authorized=1`);
-      // Interfaces appear (deauthorized, interface_authorized_default=0) once the device is configured.
-      const reread = await bus.readDevice(decision.port);
-      current = reread?.ok === true ? reread.device : current;
     }
-    const interfaceState = new Map<string, boolean | null>();
+    // The kernel creates the interfaces (deauthorized: interface_authorized_default=0) once the
+    // device is configured, and a device's `add` event comes before its interfaces' events: wait,
+    // bounded, until every planned interface exists. One still missing is left to the rescan.
+    const missing = (state: UsbDevice | undefined): boolean =>
+      decision.interfaces.some((plan) => (state?.interfaces ?? []).every((iface) => iface.name !== plan.name || iface.authorized === null));
+    for (let attempt = 0; missing(current) && attempt < interfaceWaitAttempts; attempt += 1) {
+      await sleep(interfaceWaitStepMs);
+      const reread = await bus.readDevice(decision.port);
+      if (reread === undefined) return writes; // unplugged meanwhile
+      if (reread.ok) current = reread.device;
+    }
+    const interfaceState = new Map<string, boolean>();
     for (const iface of current?.interfaces ?? []) {
-      if (!interfaceState.has(iface.name)) interfaceState.set(iface.name, iface.authorized);
+      if (iface.authorized !== null && !interfaceState.has(iface.name)) interfaceState.set(iface.name, iface.authorized);
     }
     // Deauthorize first, then authorize and probe: a driver must never see a blocked interface.
     for (const plan of decision.interfaces) {
@@ -162,7 +181,11 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
     let writes: string[] = [];
     let applyFailed = false;
     let applyError: string | undefined;
-    if (mode === 'enforce') {
+    // A rejected device is logically removed; a second event for the same plug (udev and libusb
+    // both report it) must not remove it again: the kernel has already disconnected the port.
+    const alreadyRejected =
+      trigger === 'hotplug' && decision.target === 'reject' && previous?.decision.target === 'reject' && previous.device?.hash === device?.hash;
+    if (mode === 'enforce' && !alreadyRejected) {
       try {
         writes = await apply(decision, device);
       } catch (error) {
@@ -212,6 +235,20 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
     return decision;
   };
 
+  /**
+   * A device whose attributes are still being created reads as incomplete for a moment: read it
+   * again, bounded, before the failure decides (reject). Meanwhile the device stays as the kernel
+   * attached it: deauthorized (authorized_default=0).
+   */
+  const settle = async (port: string, first: UsbDeviceRead | undefined): Promise<UsbDeviceRead | undefined> => {
+    let read = first;
+    for (let attempt = 0; read?.ok === false && attempt < readRetryAttempts; attempt += 1) {
+      await sleep(readRetryStepMs);
+      read = await bus.readDevice(port);
+    }
+    return read;
+  };
+
   const onHotplug = (event: UsbHotplugEvent): void => {
     if (stopped) return;
     void onPort(event.port, async () => {
@@ -223,7 +260,7 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
         }
         return;
       }
-      const read = await bus.readDevice(event.port);
+      const read = await settle(event.port, await bus.readDevice(event.port));
       if (read === undefined) return; // gone again before we looked: the remove event follows
       await handle(read, 'hotplug', event.atMs);
     }).catch((error: unknown) => logger.error({ port: event.port, err: String(error) }, 'usb hotplug handling failed'));
@@ -233,7 +270,16 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
     const reads = await bus.listDevices();
     const present = new Set(reads.map((read) => (read.ok ? read.device.port : read.failure.port)));
     for (const port of [...states.keys()]) if (!present.has(port)) states.delete(port);
-    return Promise.all(reads.map((read) => onPort(read.ok ? read.device.port : read.failure.port, () => handle(read, trigger))));
+    const decisions = await Promise.all(
+      reads.map((first) => {
+        const port = first.ok ? first.device.port : first.failure.port;
+        return onPort(port, async () => {
+          const read = first.ok ? first : await settle(port, first);
+          return read === undefined ? undefined : handle(read, trigger);
+        });
+      }),
+    );
+    return decisions.filter((decision): decision is UsbDecision => decision !== undefined);
   };
 
   return {

@@ -1,6 +1,7 @@
 import { msg, type Localized } from '../i18n';
+import { parseUsbRule, printUsbRule, type UsbRule } from '../usb-rules';
 import type { PolicyDiagnostic } from './diagnostic';
-import { noSourceLocator, type PolicyLocator, type PolicyPath } from './locate';
+import { noSourceLocator, type PolicyLocator, type PolicyPath, type SourcePosition } from './locate';
 import { formatPath, quote } from './messages';
 import {
   cidrContains,
@@ -50,18 +51,20 @@ export function instantOf(dateTime: string): number {
 
 /**
  * Lints a schema-valid policy. `locate` maps a path to its place in the source; without it every
- * finding is at 0:0. Returns errors and warnings in document order of the checks (the parser sorts).
+ * finding is at 0:0. `source` is the YAML text `locate` refers to: with it, an error inside a USB
+ * rule points at its exact column in the file. Returns errors and warnings in document order of
+ * the checks (the parser sorts).
  */
-export function lintPolicy(policy: ZonePolicy, locate: PolicyLocator = noSourceLocator): PolicyDiagnostic[] {
+export function lintPolicy(policy: ZonePolicy, locate: PolicyLocator = noSourceLocator, source?: string): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
   const report = (
     severity: 'error' | 'warning',
     code: string,
     path: PolicyPath,
     message: Localized,
-    target: 'value' | 'key' = 'value',
+    target: 'value' | 'key' | SourcePosition = 'value',
   ): void => {
-    const { line, column } = locate(path, target);
+    const { line, column } = typeof target === 'object' ? target : locate(path, target);
     out.push({ code, severity, line, column, path: formatPath(path), message });
   };
   /**
@@ -74,7 +77,7 @@ export function lintPolicy(policy: ZonePolicy, locate: PolicyLocator = noSourceL
     if (line === 0 || (from !== undefined && locate(from).line === line)) return msg(' ', '');
     return msg(`（${line} 行目）`, ` (line ${line})`);
   };
-  const ctx: LintContext = { policy, report, lineOf };
+  const ctx: LintContext = { policy, report, lineOf, locate, source };
 
   lintMetadata(ctx);
   lintImplements(ctx);
@@ -89,8 +92,11 @@ export function lintPolicy(policy: ZonePolicy, locate: PolicyLocator = noSourceL
 
 interface LintContext {
   readonly policy: ZonePolicy;
-  report(severity: 'error' | 'warning', code: string, path: PolicyPath, message: Localized, target?: 'value' | 'key'): void;
+  /** `target`: the value (default) or key at `path`, or an exact position in the source. */
+  report(severity: 'error' | 'warning', code: string, path: PolicyPath, message: Localized, target?: 'value' | 'key' | SourcePosition): void;
   lineOf(path: PolicyPath, from?: PolicyPath): Localized;
+  readonly locate: PolicyLocator;
+  readonly source: string | undefined;
 }
 
 const isMyNumberZone = (policy: ZonePolicy): boolean => policy.metadata.zone === 'myNumber';
@@ -161,11 +167,154 @@ function lintImplements(ctx: LintContext): void {
 }
 
 function lintUsb(ctx: LintContext): void {
-  // USBGuard ignores white space between tokens, so rules that differ only in spacing are the same rule.
-  reportDuplicates(ctx, ['spec', 'usb', 'rules'], ctx.policy.spec.usb.rules, {
-    normalize: (rule) => rule.trim().split(/\s+/).join(' '),
+  const rules = ctx.policy.spec.usb.rules;
+  const parsed: (UsbRule | undefined)[] = rules.map((text, index) => {
+    const path: PolicyPath = ['spec', 'usb', 'rules', index];
+    const result = parseUsbRule(text);
+    if (result.ok) {
+      lintUsbRule(ctx, path, result.value);
+      return result.value;
+    }
+    const { error } = result;
+    const start = ctx.locate(path);
+    const exact = ctx.source === undefined ? undefined : yamlPositionInRule(ctx.source, start, text, error.column);
+    ctx.report(
+      'error',
+      'usb-rule-invalid',
+      path,
+      msg(
+        `spec.usb.rules[${index}] の USB 規則の ${error.column} 文字目: ${error.message.ja}`,
+        `USB rule spec.usb.rules[${index}], column ${error.column}: ${error.message.en}`,
+      ),
+      exact ?? start,
+    );
+    return undefined;
+  });
+  // Rules that print the same canonical form are the same rule (spacing, attribute order, an
+  // equals set of one value…); a rule that does not parse is compared by its words.
+  const canonical = new Map<string, string>();
+  rules.forEach((text, index) => {
+    const rule = parsed[index];
+    canonical.set(text, rule === undefined ? text.trim().split(/\s+/).join(' ') : printUsbRule(rule));
+  });
+  reportDuplicates(ctx, ['spec', 'usb', 'rules'], rules, {
+    normalize: (text) => canonical.get(text) ?? text,
     code: 'usb-rule-duplicate',
   });
+}
+
+/** Checks on a rule that parses but cannot work as written in a policy. */
+function lintUsbRule(ctx: LintContext, path: PolicyPath, rule: UsbRule): void {
+  const where = `spec.usb.rules[${String(path[path.length - 1])}]`;
+  if (rule.target === 'match' || rule.target === 'device') {
+    ctx.report(
+      'error',
+      'usb-rule-target-internal',
+      path,
+      msg(
+        `${where} の対象 ${rule.target} は USBGuard 内部用で、機器を許可も遮断もしません。allow、block、reject、read-only のどれかにしてください`,
+        `${where}: the target ${rule.target} is internal to USBGuard and neither allows nor blocks a device; use allow, block, reject or read-only`,
+      ),
+    );
+  }
+  if (rule.conditions?.operator === 'match-all') {
+    ctx.report(
+      'error',
+      'usb-rule-unevaluable',
+      path,
+      msg(
+        `${where} の if match-all { … } は評価できません（USBGuard も評価時に失敗し、機器は拒否されます）。one-of、all-of または none-of を使ってください`,
+        `${where}: if match-all { … } cannot be evaluated (USBGuard fails on it too, and the device is rejected); use one-of, all-of or none-of`,
+      ),
+    );
+  }
+  const uppercase = rule.id?.values.find((id) => /[A-F]/.test(id.vendorId) || /[A-F]/.test(id.productId));
+  if (uppercase !== undefined) {
+    const lower = `${uppercase.vendorId}:${uppercase.productId}`.toLowerCase();
+    ctx.report(
+      'warning',
+      'usb-rule-id-uppercase',
+      path,
+      msg(
+        `${where} の機器 ID ${uppercase.vendorId}:${uppercase.productId} に大文字があります。機器 ID は大文字と小文字を区別して比べられ、カーネルは小文字で報告するため、この ID は一致しません。${lower} と書いてください`,
+        `${where}: the device id ${uppercase.vendorId}:${uppercase.productId} has uppercase letters; ids compare case-sensitively and the kernel reports lowercase, so it never matches; write ${lower}`,
+      ),
+    );
+  }
+}
+
+/**
+ * Where column `ruleColumn` (1-based, UTF-16) of the rule `rule` is in the YAML text, given where
+ * its scalar starts. Plain, single-quoted and double-quoted scalars on one line are mapped
+ * exactly; anything else (folded lines, unusual escapes) gives undefined, and the caller points at
+ * the start of the value.
+ */
+export function yamlPositionInRule(source: string, start: SourcePosition, rule: string, ruleColumn: number): SourcePosition | undefined {
+  if (start.line < 1 || start.column < 1) return undefined;
+  let lineStart = 0;
+  for (let line = 1; line < start.line; line += 1) {
+    const next = source.indexOf('\n', lineStart);
+    if (next < 0) return undefined;
+    lineStart = next + 1;
+  }
+  const lineEnd = source.indexOf('\n', lineStart) < 0 ? source.length : source.indexOf('\n', lineStart);
+  const offset = lineStart + start.column - 1;
+  // rawAt[k]: where the k-th code unit of the decoded rule is in the source (k = length: its end).
+  const rawAt: number[] = [];
+  let decoded = '';
+  const quote = source[offset];
+  if (quote === "'" || quote === '"') {
+    let i = offset + 1;
+    for (;;) {
+      if (i >= lineEnd) return undefined;
+      const c = source[i] as string;
+      if (quote === "'" && c === "'") {
+        if (source[i + 1] !== "'") break;
+        rawAt.push(i);
+        decoded += "'";
+        i += 2;
+        continue;
+      }
+      if (quote === '"' && c === '"') break;
+      if (quote === '"' && c === '\\') {
+        const escaped = yamlEscape(source, i);
+        if (escaped === undefined) return undefined;
+        for (let k = 0; k < escaped.text.length; k += 1) rawAt.push(i);
+        decoded += escaped.text;
+        i += escaped.length;
+        continue;
+      }
+      rawAt.push(i);
+      decoded += c;
+      i += 1;
+    }
+    rawAt.push(i);
+  } else {
+    if (source.slice(offset, offset + rule.length) !== rule) return undefined;
+    for (let k = 0; k <= rule.length; k += 1) rawAt.push(offset + k);
+    decoded = rule;
+  }
+  if (decoded !== rule) return undefined;
+  const at = rawAt[Math.min(ruleColumn - 1, rule.length)];
+  return at === undefined ? undefined : { line: start.line, column: at - lineStart + 1 };
+}
+
+/** One YAML double-quoted escape at `i` (the backslash): its text and source length. */
+function yamlEscape(source: string, i: number): { text: string; length: number } | undefined {
+  const c = source[i + 1];
+  const simple: Record<string, string> = {
+    '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
+    ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029',
+  };
+  if (c === undefined) return undefined;
+  if (simple[c] !== undefined) return { text: simple[c] as string, length: 2 };
+  const digits = c === 'x' ? 2 : c === 'u' ? 4 : c === 'U' ? 8 : 0;
+  if (digits === 0) return undefined;
+  const hex = source.slice(i + 2, i + 2 + digits);
+  if (!/^[0-9A-Fa-f]+$/.test(hex) || hex.length !== digits) return undefined;
+  const codePoint = Number.parseInt(hex, 16);
+  if (codePoint > 0x10ffff) return undefined;
+  return { text: String.fromCodePoint(codePoint), length: 2 + digits };
 }
 
 function lintMedia(ctx: LintContext): void {

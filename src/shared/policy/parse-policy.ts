@@ -138,7 +138,7 @@ export function parsePolicyText(text: string): PolicyParseResult {
     return { ok: false, diagnostics: finish(unique(parsed.error.issues.flatMap((issue) => issueDiagnostics(issue, data, locate)))) };
   }
 
-  const findings = lintPolicy(parsed.data, locate);
+  const findings = lintPolicy(parsed.data, locate, text);
   if (findings.some((d) => d.severity === 'error')) return { ok: false, diagnostics: finish(findings) };
   return { ok: true, policy: parsed.data, warnings: finish(findings) };
 }

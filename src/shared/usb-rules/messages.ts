@@ -12,7 +12,7 @@ const MAX_SHOWN = 40;
 export function shown(text: string): string {
   const cut = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
   // Control characters and lone surrogates (bytes that were not UTF-8) must not reach a terminal raw.
-  const visible = cut.replace(/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udfff]/g, (c) => {
+  const visible = cut.replace(/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
     const code = c.charCodeAt(0);
     if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
     return `\\u${code.toString(16).padStart(4, '0')}`;

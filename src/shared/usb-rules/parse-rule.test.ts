@@ -181,3 +181,11 @@ describe('parseUsbRuleFile', () => {
     expect(file.errors.map((e) => e.code)).toEqual(['rule-too-long']);
   });
 });
+
+describe('error messages', () => {
+  it('quote the offending text with control characters and stray bytes made visible, emoji kept', () => {
+    expect(failure('allow if 🔑').message.en).toContain('“🔑”');
+    expect(failure('allow serial "a" x\u001b[31m').message.en).toContain('\\u001b[31m');
+    expect(failure('allow serial "a" \udcff').message.en).toContain('\\xff');
+  });
+});

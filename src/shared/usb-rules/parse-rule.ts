@@ -46,7 +46,10 @@ import {
 export const MAX_USB_RULE_BYTES = 16_384;
 /** Most values in one set (`{ … }`), and most pairs in `interface-target`. */
 export const MAX_USB_RULE_SET_SIZE = 256;
-/** Deepest nesting of `allowed-matches` (each level parses a partial rule). */
+/**
+ * Deepest nesting of `allowed-matches` (each level parses a partial rule). A safety net: the
+ * grammar cannot close an argument inside an argument, so real rules nest one level at most.
+ */
 export const MAX_USB_RULE_NESTING = 4;
 /** Largest rule file `parseUsbRuleFile` reads, in UTF-16 code units of the text (4 Mi). */
 export const MAX_USB_RULE_FILE_LENGTH = 4 * 1024 * 1024;
@@ -283,8 +286,7 @@ class RuleParser {
       if (!this.startsWith(pos, spec.keyword)) continue;
       // The duplicate check is an action on the keyword: it fires before the value is read.
       if (spec.unique && this.acc.sets[spec.field].values.length > 0) {
-        const name = spec.field === 'conditions' ? 'if' : spec.keyword;
-        throw new ParseStop(pos, 'attribute-duplicate', messages.attributeDuplicate(name));
+        throw new ParseStop(pos, 'attribute-duplicate', messages.attributeDuplicate(spec.keyword));
       }
       let q = pos + spec.keyword.length;
       if (!isBlank(this.b[q])) continue;
