@@ -428,6 +428,9 @@ function serve(runtime: AgentRuntime, config: AgentConfig, options: StartOptions
     } catch (error) {
       logger.warn({ err: String(error) }, 'cannot watch the policy folder; SIGHUP still reloads');
     }
+    // A bundle replaced between the start-up read and the watch would be missed: look once more now
+    // (identical bytes are skipped without a second audit record).
+    reload('file-changed');
     const posture = setInterval(() => enqueue(() => runtime.refreshPosture()), config.postureIntervalSeconds * 1000);
 
     const stop = (signal: string): void => {

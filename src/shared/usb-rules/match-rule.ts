@@ -89,8 +89,9 @@ export interface UsbRuleEvaluator {
   readonly size: number;
   /**
    * The first rule that matches the device and whose conditions hold, or undefined (the policy's
-   * default target applies). `match` and `device` rules never decide and are skipped. Rules
-   * before the returned index (all rules when undefined) count as evaluated for `rule-evaluated`.
+   * default target applies). `match` and `device` rules never decide and are skipped. For
+   * `rule-evaluated`, the caller records the rules up to and including the returned one (all rules
+   * when undefined) as evaluated, and the returned one as applied.
    */
   evaluate(device: UsbRuleSubject, ctx: UsbRuleContext): UsbRuleDecision | undefined;
 }
