@@ -10,50 +10,15 @@
  * exactly `b` for every byte string, and two devices have equal strings iff they have equal bytes.
  */
 
-const escapeBase = 0xdc00;
+import { decodeRuleBytes, encodeRuleText } from '../../shared/usb-rules';
 
 /**
- * Length of the valid UTF-8 sequence starting at `i`, or 0 when the byte at `i` does not start
- * one (RFC 3629 §4: no overlong forms, no surrogates, nothing above U+10FFFF).
+ * Decodes device bytes losslessly: UTF-8 text, other bytes as U+DC00+byte (see the file comment).
+ * The same convention as rule text (shared/usb-rules bytes.ts), so a device string and a rule
+ * string with the same bytes compare equal.
  */
-function utf8SequenceLength(bytes: Uint8Array, i: number): number {
-  const b0 = bytes[i] ?? 0;
-  if (b0 < 0x80) return 1;
-  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => {
-    const b = bytes[i + k];
-    return b !== undefined && b >= lo && b <= hi;
-  };
-  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
-  if (b0 === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if ((b0 >= 0xe1 && b0 <= 0xec) || b0 === 0xee || b0 === 0xef) return cont(1) && cont(2) ? 3 : 0;
-  if (b0 === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
-  if (b0 === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (b0 >= 0xf1 && b0 <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (b0 === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes device bytes losslessly: UTF-8 text, other bytes as U+DC00+byte (see the file comment). */
 export function decodeUsbString(bytes: Uint8Array): string {
-  let out = '';
-  let runStart = 0;
-  let i = 0;
-  while (i < bytes.length) {
-    const length = utf8SequenceLength(bytes, i);
-    if (length > 0) {
-      i += length;
-      continue;
-    }
-    // Flush the valid run before the stray byte, then escape the byte itself.
-    if (runStart < i) out += utf8.decode(bytes.subarray(runStart, i));
-    out += String.fromCharCode(escapeBase + (bytes[i] ?? 0));
-    i += 1;
-    runStart = i;
-  }
-  if (runStart < bytes.length) out += utf8.decode(bytes.subarray(runStart));
-  return out;
+  return decodeRuleBytes(bytes);
 }
 
 /**
@@ -61,24 +26,7 @@ export function decodeUsbString(bytes: Uint8Array): string {
  * the byte they stand for. Other lone surrogates cannot come from a device; they encode as U+FFFD.
  */
 export function encodeUsbString(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    if (code >= 0xdc80 && code <= 0xdcff) {
-      out.push(code - escapeBase);
-    } else if (code < 0x80) {
-      out.push(code);
-    } else if (code < 0x800) {
-      out.push(0xc0 | (code >> 6), 0x80 | (code & 0x3f));
-    } else if (code >= 0xd800 && code <= 0xdfff) {
-      out.push(0xef, 0xbf, 0xbd);
-    } else if (code < 0x10000) {
-      out.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
-    } else {
-      out.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 0x3f), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
-    }
-  }
-  return Uint8Array.from(out);
+  return encodeRuleText(text);
 }
 
 /**
