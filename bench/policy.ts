@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createPolicyBundle, createTrustStore, generateSigningKeyPair, parsePrivateKey, verifyPolicyBundle } from '../src/agent/policy';
 import { parsePolicyText } from '../src/shared/policy';
-import { percentile, round } from './stats';
+import { percentile, round } from './lib/stats';
 
 const iterations = Number(process.argv[2] ?? 2000);
 const policyText = readFileSync('policies/mynumber-zone.yaml') // benchmarks run from the repository root (scripts/bench.mjs);

@@ -2,7 +2,7 @@
 // scenario end to end. Verdicts are checked by reading back the sysfs attributes the agent wrote
 // (under umockdev a write is only a file: the device does not vanish, dev-environment.md §3.3).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,22 @@ async function waitUntil<T>(what: string, probe: () => T | undefined, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** udevadm processes that run against this testbed (found by UMOCKDEV_DIR in their environment). */
+function udevadmProcessesOf(testbed: UmockdevTestbed): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.startsWith('udevadm\0monitor') && !cmdline.includes('\0udevadm\0monitor')) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`UMOCKDEV_DIR=${testbed.dir}`)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked: not an orphan.
+    }
+  }
+  return pids;
 }
 
 describe.skipIf(!needTools('umockdev-run', 'udevadm'))('USB enforcement under umockdev (real agent process)', () => {
@@ -188,6 +204,8 @@ describe.skipIf(!needTools('umockdev-run', 'udevadm'))('USB enforcement under um
     await waitUntil('present decisions', () => decisionFor('1-10', 'present'));
     agent.child.kill('SIGKILL');
     await agent.exited();
+    // Its udevadm monitor dies with it (setpriv --pdeathsig): no orphan keeps running.
+    await waitUntil('no udevadm left from the killed agent', () => (udevadmProcessesOf(testbed).length === 0 ? true : undefined), 5_000);
     // authorized_default survives the agent: a real kernel leaves devices attached now deauthorized.
     expect(attr(testbed, 'usb1', 'authorized_default')).toBe('0');
 

@@ -109,6 +109,14 @@ describe('decideUsbDevice: fail closed', () => {
   });
 });
 
+describe('decideUsbDevice: rule history conditions', () => {
+  it('rule-applied: a rule that allows once a minute refuses a second stick within the minute', () => {
+    const matcher = matcherFor(rulesPolicy(['allow id 0781:5567 if !rule-applied(60)']));
+    expect(decideUsbDevice({ ok: true, device: testDevices.stick() }, matcher).target).toBe('allow');
+    expect(decideUsbDevice({ ok: true, device: testDevices.stick() }, matcher).target).toBe('block');
+  });
+});
+
 describe('decideUsbDevice: extensions', () => {
   it('per-interface targets: the HID interface of a composite is allowed, its storage stays blocked', () => {
     const policy = rulesPolicy(['allow id 1234:abcd interface-target { 03:*:* allow 08:*:* block }']);

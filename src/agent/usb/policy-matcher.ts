@@ -30,6 +30,15 @@ interface Compiled {
   readonly brokenRule: string | undefined;
   readonly lastApplied: Map<number, number>;
   readonly lastEvaluated: Map<number, number>;
+  /** Some rule has a `rule-applied` / `rule-evaluated` condition: only then is history kept. */
+  readonly keepsHistory: boolean;
+}
+
+/** True when a rule's conditions (or the rules of its allowed-matches) read rule history. */
+function readsHistory(rule: UsbRule): boolean {
+  return (rule.conditions?.values ?? []).some(
+    (condition) => condition.kind === 'rule-applied' || condition.kind === 'rule-evaluated' || (condition.kind === 'allowed-matches' && readsHistory(condition.rule)),
+  );
 }
 
 /**
@@ -67,6 +76,7 @@ export function createPolicyUsbMatcher(deps: {
       brokenRule,
       lastApplied: new Map(),
       lastEvaluated: new Map(),
+      keepsHistory: rules.some(readsHistory),
     };
     return compiled;
   };
@@ -88,10 +98,13 @@ export function createPolicyUsbMatcher(deps: {
           },
           allowedDevices: deps.allowedDevices,
         });
-        const evaluatedUpTo = decision === undefined ? current.texts.length : decision.ruleIndex + 1;
-        for (let index = 0; index < evaluatedUpTo; index += 1) current.lastEvaluated.set(index, nowMs);
+        // History costs a write per rule evaluated: kept only when a rule reads it.
+        if (current.keepsHistory) {
+          const evaluatedUpTo = decision === undefined ? current.texts.length : decision.ruleIndex + 1;
+          for (let index = 0; index < evaluatedUpTo; index += 1) current.lastEvaluated.set(index, nowMs);
+          if (decision !== undefined) current.lastApplied.set(decision.ruleIndex, nowMs);
+        }
         if (decision === undefined) return undefined;
-        current.lastApplied.set(decision.ruleIndex, nowMs);
         return {
           index: decision.ruleIndex,
           rule: decision.rule,

@@ -211,11 +211,14 @@ export class SysfsUsbBus implements UsbBus {
       if (!isUsbDevicePort(name)) break;
       chain.unshift({ port: name, sysfsPath: components.slice(0, end).join('/') });
     }
-    const facts: UsbDeviceFacts[] = [];
-    for (const entry of chain) {
-      const interfaces = await this.listInterfaceDirs(entry.port, entry.sysfsPath);
-      facts.push(await this.readFacts(entry.port, { state: 'resolved', sysfsPath: entry.sysfsPath }, interfaces));
-    }
+    // One device and its few ancestors: read everything at once (a hotplug decision waits on it;
+    // a chain is at most 7 deep, so at most ~100 files are open for a moment).
+    const facts = await Promise.all(
+      chain.map(async (entry) => {
+        const interfaces = await this.listInterfaceDirs(entry.port, entry.sysfsPath);
+        return this.readFacts(entry.port, { state: 'resolved', sysfsPath: entry.sysfsPath }, interfaces, true);
+      }),
+    );
     return this.parseFacts(facts).at(-1);
   }
 
@@ -298,21 +301,28 @@ export class SysfsUsbBus implements UsbBus {
     return entries.filter((name) => isUsbInterfaceName(name) && usbInterfaceOwner(name) === port).sort();
   }
 
-  /** Reads every attribute of one device, one file at a time. */
-  private async readFacts(port: string, location: UsbDeviceFacts['location'], interfaceNames: readonly string[]): Promise<UsbDeviceFacts> {
+  /**
+   * Reads every attribute of one device: one file at a time when listing (the file bound of
+   * `concurrency` holds), all at once for a single device (`parallel`).
+   */
+  private async readFacts(port: string, location: UsbDeviceFacts['location'], interfaceNames: readonly string[], parallel = false): Promise<UsbDeviceFacts> {
     const attributes = {} as Record<UsbDeviceAttributeName, UsbAttributeRead>;
     if (location.state !== 'resolved') {
       for (const name of usbDeviceAttributeNames) attributes[name] = { state: 'absent' };
       return { port, location, attributes, interfaces: [] };
     }
     const deviceDir = path.join(this.root, location.sysfsPath);
-    for (const name of usbDeviceAttributeNames) {
-      attributes[name] = await readAttribute(path.join(deviceDir, name), name === 'descriptors' ? maxDescriptorsBytes : maxTextBytes);
-    }
+    const readOne = (name: UsbDeviceAttributeName) => readAttribute(path.join(deviceDir, name), name === 'descriptors' ? maxDescriptorsBytes : maxTextBytes);
+    const readInterface = async (name: string): Promise<UsbInterfaceFacts> => ({ name, authorized: await readAttribute(path.join(deviceDir, name, 'authorized'), maxTextBytes) });
     const interfaces: UsbInterfaceFacts[] = [];
-    for (const name of interfaceNames) {
-      interfaces.push({ name, authorized: await readAttribute(path.join(deviceDir, name, 'authorized'), maxTextBytes) });
+    if (parallel) {
+      const [values, interfaceValues] = await Promise.all([Promise.all(usbDeviceAttributeNames.map(readOne)), Promise.all(interfaceNames.map(readInterface))]);
+      usbDeviceAttributeNames.forEach((name, index) => (attributes[name] = values[index] as UsbAttributeRead));
+      interfaces.push(...interfaceValues);
+      return { port, location, attributes, interfaces };
     }
+    for (const name of usbDeviceAttributeNames) attributes[name] = await readOne(name);
+    for (const name of interfaceNames) interfaces.push(await readInterface(name));
     return { port, location, attributes, interfaces };
   }
 

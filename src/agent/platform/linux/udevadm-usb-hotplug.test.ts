@@ -322,7 +322,7 @@ describe('createUdevadmUsbHotplug (fake child)', () => {
     const fake = createFakeSpawn(extra);
     const events: UsbHotplugEvent[] = [];
     const errors: Error[] = [];
-    const source = createUdevadmUsbHotplug({ clock: time.clock, spawn: fake.spawn, schedule: time.schedule, env: { UMOCKDEV_DIR: '/tmp/x' } });
+    const source = createUdevadmUsbHotplug({ clock: time.clock, spawn: fake.spawn, schedule: time.schedule, env: { UMOCKDEV_DIR: '/tmp/x' }, setprivPath: null });
     const start = () =>
       source.start(
         (event) => events.push(event),
@@ -343,6 +343,17 @@ describe('createUdevadmUsbHotplug (fake child)', () => {
     fake.children[0]?.stdout(banner.slice(30));
     await starting;
     expect(started).toBe(true);
+    await source.stop();
+  });
+
+  it('starts udevadm under setpriv --pdeathsig KILL, so it dies with a killed agent', async () => {
+    const time = createManualTime();
+    const fake = createFakeSpawn();
+    const source = createUdevadmUsbHotplug({ clock: time.clock, spawn: fake.spawn, schedule: time.schedule, setprivPath: '/usr/bin/setpriv' });
+    const started = source.start(() => undefined, () => undefined);
+    fake.children[0]?.stdout(banner);
+    await started;
+    expect(fake.calls.map((call) => [call.command, ...call.args])).toEqual([['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', 'udevadm', ...udevadmMonitorArgs]]);
     await source.stop();
   });
 

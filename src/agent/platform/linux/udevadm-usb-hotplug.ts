@@ -3,6 +3,7 @@
 // pure and runs on captured samples in the tests. Under umockdev the child needs the testbed's
 // UMOCKDEV_DIR and LD_PRELOAD, which is why its environment is injectable.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Clock } from '../../../shared/clock';
 import { ErrorCode, MngError } from '../../../shared/errors';
 import { msg } from '../../../shared/i18n';
@@ -142,6 +143,12 @@ export interface UdevadmUsbHotplugOptions {
   readonly restartStableMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL. Default 2,000 ms. */
   readonly stopTimeoutMs?: number;
+  /**
+   * util-linux `setpriv` to start udevadm with `--pdeathsig KILL`, so the monitor dies with the
+   * agent even when the agent is killed (SIGKILL, OOM) and cannot stop it. Default
+   * `/usr/bin/setpriv` when it exists; `null` starts udevadm directly.
+   */
+  readonly setprivPath?: string | null;
 }
 
 /** The arguments `udevadm` runs with: both event copies, properties, USB only. */
@@ -196,6 +203,10 @@ function asError(value: unknown): Error {
 export function createUdevadmUsbHotplug(options: UdevadmUsbHotplugOptions): UsbHotplugSource {
   const { clock } = options;
   const command = options.command ?? 'udevadm';
+  const setpriv = options.setprivPath === undefined ? (existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null) : options.setprivPath;
+  // With setpriv, the kernel sends SIGKILL to udevadm when its parent (this agent) dies.
+  const [executable, executableArgs] =
+    setpriv === null ? [command, udevadmMonitorArgs] : [setpriv, ['--pdeathsig', 'KILL', '--', command, ...udevadmMonitorArgs]];
   const spawnChild = options.spawn ?? spawnNodeChild;
   const schedule = options.schedule ?? scheduleWithTimeout;
   const startTimeoutMs = options.startTimeoutMs ?? 5_000;
@@ -233,7 +244,7 @@ export function createUdevadmUsbHotplug(options: UdevadmUsbHotplugOptions): UsbH
 
     let spawned: MonitorChild;
     try {
-      spawned = spawnChild(command, udevadmMonitorArgs, options.env ?? process.env);
+      spawned = spawnChild(executable, executableArgs, options.env ?? process.env);
     } catch (error) {
       return Promise.reject(hotplugError(`${command} を起動できません: ${String(error)}`, `cannot start ${command}: ${String(error)}`, error));
     }

@@ -133,13 +133,17 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined, tim
   }
 }
 
-/** Keeps the last `limit` characters a child wrote, for error messages. */
-export function captureOutput(child: ChildProcess, limit = 4096): () => string {
+/**
+ * Keeps the last `limit` characters a child wrote on `streams`, for error messages. A stream not
+ * kept is still drained, so a chatty child never blocks on a full pipe.
+ */
+export function captureOutput(child: ChildProcess, limit = 4096, streams: 'stderr' | 'both' = 'both'): () => string {
   let text = '';
   const keep = (chunk: Buffer): void => {
     text = (text + chunk.toString('utf8')).slice(-limit);
   };
-  child.stdout?.on('data', keep);
+  if (streams === 'both') child.stdout?.on('data', keep);
+  else child.stdout?.resume();
   child.stderr?.on('data', keep);
   return () => text.trim();
 }
@@ -159,7 +163,8 @@ function exitedWithin(child: ChildProcess, timeoutMs: number): Promise<boolean> 
   });
 }
 
-interface ProcessEntry {
+/** A process as /proc showed it. */
+export interface ProcessEntry {
   readonly pid: number;
   readonly ppid: number;
   /** proc(5) field 22, clock ticks since boot: tells a pid from a later process reusing it. */
@@ -187,7 +192,7 @@ function listProcesses(): Map<number, ProcessEntry> {
 }
 
 /** The descendants of `pid` (children, their children, …) as they are now. */
-function descendantsOf(pid: number): ProcessEntry[] {
+export function descendantsOf(pid: number): ProcessEntry[] {
   const processes = [...listProcesses().values()];
   const found: ProcessEntry[] = [];
   const parents = [pid];
@@ -211,14 +216,16 @@ function stillRunning(entry: ProcessEntry): boolean {
 
 /**
  * Stops a child and everything it started: notes its descendants first (they lose the link to it
- * once it is gone), sends SIGTERM to the child, SIGKILL after `graceMs`, then SIGKILL to any noted
+ * once it is gone; pass any noted earlier as `noted`), sends SIGTERM to the child, SIGKILL after `graceMs`, then SIGKILL to any noted
  * descendant still running (the agent's udevadm after a crash). Processes are signalled only by
  * the pids noted here. Resolves to a note when force was needed.
  */
-export async function stopProcessTree(child: ChildProcess, name: string, graceMs: number): Promise<string | undefined> {
+export async function stopProcessTree(child: ChildProcess, name: string, graceMs: number, noted: readonly ProcessEntry[] = []): Promise<string | undefined> {
   const pid = child.pid;
   if (pid === undefined) return undefined;
-  const descendants = descendantsOf(pid);
+  // `noted`: descendants seen earlier, for a child that died on its own and orphaned them.
+  const now = descendantsOf(pid);
+  const descendants = [...now, ...noted.filter((entry) => !now.some((current) => current.pid === entry.pid))];
   const notes: string[] = [];
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
