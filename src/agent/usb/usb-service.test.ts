@@ -82,7 +82,8 @@ describe('UsbEnforcer in enforce mode', () => {
     expect(types.filter((type) => type === 'usb.blocked')).toHaveLength(3);
     expect(types.filter((type) => type === 'usb.rejected')).toHaveLength(1);
     const rejected = audit.events.find((event) => event.type === 'usb.rejected');
-    expect(rejected?.data).toMatchObject({ port: '1-6', id: '1234:abcd', target: 'reject', basis: { kind: 'rule', index: 0 }, writes: ['1-6/remove=1'], old: { authorized: true }, trigger: 'present', mode: 'enforce' });
+    expect(rejected?.data).toMatchObject({ port: '1-6', id: '1234:abcd', target: 'reject', basis: { kind: 'rule', index: 0 }, writes: ['1-6/remove=1'], old: { authorized: true }, new: { authorized: 'removed' }, trigger: 'present', mode: 'enforce' });
+    expect(audit.events.find((event) => event.type === 'usb.blocked' && event.data.port === '1-3')?.data).toMatchObject({ old: { authorized: true }, new: { authorized: false } });
   });
 
   it('authorizes a device the policy allows that starts deauthorized, then its interfaces, then probes drivers', async () => {

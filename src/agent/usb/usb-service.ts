@@ -223,6 +223,15 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
           basis: decision.basis,
           interfaces: decision.interfaces,
           old: { authorized: device?.authorized ?? null },
+          // What the device is left with: what was written, or (monitor mode, nothing to write) as it was.
+          new: {
+            authorized:
+              mode === 'monitor' || writes.length === 0
+                ? (device?.authorized ?? null)
+                : writes.some((write) => write.endsWith('/remove=1'))
+                  ? 'removed'
+                  : !writes.some((write) => write.startsWith(`${decision.port}/authorized=0`)),
+          },
           mode,
           trigger,
           writes,
