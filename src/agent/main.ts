@@ -9,6 +9,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../shared/clock';
+import { productVersion } from '../shared/version';
 import { ErrorCode, MngError, isMngError } from '../shared/errors';
 import { decideLang, msg, pick, type Lang } from '../shared/i18n';
 import type { Logger } from '../shared/logger';
@@ -38,7 +39,7 @@ import {
   writeFileAtomically,
 } from './platform/node';
 
-const agentVersion = '0.1.0';
+const agentVersion = productVersion;
 const maxBundleFileBytes = 4 * 1024 * 1024;
 const productionConfigPath = '/etc/mynumber-guard/agent.yaml';
 

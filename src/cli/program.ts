@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { productVersion } from '../shared/version';
 import { ExitCode, type CliIo } from './context';
 import { registerPolicyCommands } from './commands/policy';
 import { registerAuditCommands } from './commands/audit';
@@ -18,6 +19,7 @@ export function createProgram(deps: CommandDeps): Command {
     .option('--json', 'machine-readable JSON output on stdout')
     .option('--lang <lang>', 'message language: ja (default) or en')
     .option('--debug', 'print stack traces of errors')
+    .version(productVersion, '--version', 'print the version')
     .showHelpAfterError()
     .configureOutput({
       writeOut: (text) => deps.io.stdout(text),
