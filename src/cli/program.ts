@@ -5,6 +5,8 @@ import { registerPolicyCommands } from './commands/policy';
 import { registerAuditCommands } from './commands/audit';
 import { registerUsbCommands } from './commands/usb';
 import { registerUsbDeviceCommands } from './commands/usb-devices';
+import { registerIsolationCommands } from './commands/isolation';
+import { registerExportsCommands } from './commands/exports';
 
 /** What every command group receives to register itself. */
 export interface CommandDeps {
@@ -35,6 +37,8 @@ export function createProgram(deps: CommandDeps): Command {
   registerUsbCommands(program, deps);
   // After any other `usb` registration: it adds its subcommands to an existing `mng usb`.
   registerUsbDeviceCommands(program, deps);
+  registerIsolationCommands(program, deps);
+  registerExportsCommands(program, deps);
   for (const command of program.commands) applyCommonSettings(command, deps);
   return program;
 }

@@ -18,6 +18,8 @@ export const ErrorCode = {
   ConfigInvalid: 'AGENT_E_CONFIG_INVALID',
   UsbApplyFailed: 'AGENT_E_USB_APPLY_FAILED',
   UsbHotplugFailed: 'AGENT_E_USB_HOTPLUG_FAILED',
+  MountWatchFailed: 'AGENT_E_MOUNT_WATCH_FAILED',
+  MountTableUnreadable: 'AGENT_E_MOUNT_TABLE_UNREADABLE',
   Internal: 'MNG_E_INTERNAL',
 } as const;
 

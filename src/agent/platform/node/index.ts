@@ -7,3 +7,11 @@ export { auditHeadPath, createNodeAuditFile, maxAuditHeadBytes, openRegularFileC
 export { createPinoLogger } from './pino-logger';
 export { createSysteminformationHostFacts } from './systeminformation-host-facts';
 export { createNodeUsbHotplug, formatUsbPortName, type LibusbDeviceLike, type NodeUsbHotplugOptions, type UsbHotplugEmitter } from './node-usb-hotplug';
+export { createChokidarFileEventSource } from './chokidar-file-event-source';
+export { createNodeFileHasher, hashChunkBytes } from './node-file-hasher';
+export { createJsonlLedgerFile, exportLedgerFileName } from './jsonl-ledger-file';
+export { createNodeFileDisposer } from './node-file-disposer';
+export { createPasswdFileSource } from './passwd-file-source';
+export { createIpNetworkFacts, readDnsServers, readSysfsInterface, type IpNetworkFactsOptions } from './ip-network-facts';
+export { classifyInterface, parseIpAddrJson, parseIpRouteJson, parseResolvConf, type IpLink, type SysfsInterfaceFacts } from './parse-network-facts';
+export { createTcpCanaryProber, type TcpCanaryProberOptions } from './tcp-canary-prober';

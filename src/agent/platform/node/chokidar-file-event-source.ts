@@ -1,0 +1,72 @@
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { watch } from 'chokidar';
+import type { ExportEntryKind, FileEventSource, ScannedEntry } from '../../exports/ports';
+
+/**
+ * FileEventSource on chokidar 5 (inotify on Linux through fs.watch). Never polls
+ * (reference/usb-and-media.md §7: polling on FUSE is slow and misses changes), never follows
+ * links, and `awaitWriteFinish` is off: it polls stat and adds its threshold to every record; the
+ * ledger service debounces per path instead. libuv drops inotify's IN_Q_OVERFLOW silently, so
+ * lost events are only visible as watcher errors (ENOSPC, EMFILE); the service rescans on those
+ * and periodically.
+ */
+export function createChokidarFileEventSource(): FileEventSource {
+  return {
+    watch(root, onEvent, onError) {
+      const watcher = watch(root, {
+        persistent: true,
+        ignoreInitial: true,
+        followSymlinks: false,
+        usePolling: false,
+        awaitWriteFinish: false,
+        atomic: false,
+        alwaysStat: false,
+        ignorePermissionErrors: false,
+      });
+      watcher.on('add', (file) => onEvent({ type: 'add', path: path.resolve(root, file) }));
+      watcher.on('change', (file) => onEvent({ type: 'change', path: path.resolve(root, file) }));
+      watcher.on('unlink', (file) => onEvent({ type: 'unlink', path: path.resolve(root, file) }));
+      watcher.on('error', (error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        const overflow = code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE';
+        onError({ kind: overflow ? 'overflow' : 'other', message: `${code ?? 'error'}: ${(error as Error).message}` });
+      });
+      const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+      return { ready, close: () => watcher.close() };
+    },
+    scan: scanTree,
+  };
+}
+
+function kindOf(stats: { isFile(): boolean; isSymbolicLink(): boolean }): ExportEntryKind {
+  if (stats.isFile()) return 'file';
+  if (stats.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+/** Recursive lstat walk; links are listed, never entered. Entries that vanish mid-walk are skipped. */
+async function scanTree(root: string): Promise<ScannedEntry[]> {
+  const found: ScannedEntry[] = [];
+  const pending = [root];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed during the walk
+      throw error;
+    }
+    for (const name of names) {
+      const full = path.join(dir, name);
+      try {
+        const stats = await lstat(full);
+        if (stats.isDirectory()) pending.push(full);
+        else found.push({ path: full, kind: kindOf(stats), sizeBytes: stats.size, mtimeMs: stats.mtimeMs });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+  return found;
+}
