@@ -4,7 +4,6 @@
 // mountinfo each time, so nothing is parsed twice and escapes are handled in one place (the
 // injected pure parser). findmnt must run under `stdbuf -oL`: without it its output is
 // block-buffered and nothing arrives (usb-and-media.md §7, measured).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { ErrorCode, MngError } from '../../../shared/errors';
 import { msg } from '../../../shared/i18n';
 import { diffMounts, type Mount, type MountinfoRead } from '../../mounts/model';
 import type { MountinfoParser, MountTable, MountTableChange, MountWatch } from '../../mounts/ports';
-import type { MonitorChild, ScheduleTimer, SpawnMonitorChild } from './udevadm-usb-hotplug';
+import { createSpawnMonitorChild, scheduleWithTimeout, type MonitorChild, type ScheduleTimer, type SpawnMonitorChild } from './monitor-child';
 
 /** Options of {@link MountinfoMountTable}. */
 export interface MountinfoMountTableOptions {
@@ -45,25 +44,8 @@ export interface MountinfoMountTableOptions {
 /** The arguments findmnt runs with (one line per event, raw output; the content is not used). */
 export const findmntPollArgs: readonly string[] = ['--poll', '--noheadings', '--raw', '--output', 'ACTION,TARGET'];
 
-const spawnNodeChild: SpawnMonitorChild = (command, args, env) => {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.setEncoding('latin1');
-  child.stderr.setEncoding('utf8');
-  return {
-    onStdout: (listener) => child.stdout.on('data', listener),
-    onStderr: (listener) => child.stderr.on('data', listener),
-    onExit: (listener) => child.once('exit', listener),
-    onError: (listener) => child.on('error', listener),
-    kill: (signal) => {
-      child.kill(signal);
-    },
-  };
-};
+const spawnNodeChild: SpawnMonitorChild = createSpawnMonitorChild('latin1');
 
-const scheduleWithTimeout: ScheduleTimer = (callback, delayMs) => {
-  const handle = setTimeout(callback, delayMs);
-  return () => clearTimeout(handle);
-};
 
 function watchError(ja: string, en: string, cause?: unknown): MngError {
   return new MngError(ErrorCode.MountWatchFailed, msg(ja, en), {

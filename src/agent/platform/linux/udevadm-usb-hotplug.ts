@@ -2,12 +2,12 @@
 // hotplug sources). The child prints one block of KEY=VALUE lines per uevent; the parser below is
 // pure and runs on captured samples in the tests. Under umockdev the child needs the testbed's
 // UMOCKDEV_DIR and LD_PRELOAD, which is why its environment is injectable.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Clock } from '../../../shared/clock';
 import { ErrorCode, MngError } from '../../../shared/errors';
 import { msg } from '../../../shared/i18n';
 import type { UsbHotplugEvent, UsbHotplugSource } from '../../usb/ports';
+import { createSpawnMonitorChild, scheduleWithTimeout, type MonitorChild, type ScheduleTimer, type SpawnMonitorChild } from './monitor-child';
 
 /** One uevent as `udevadm monitor --property` prints it. */
 export interface UdevadmMonitorBlock {
@@ -108,22 +108,7 @@ export function createUdevadmDeduplicator(capacity = 1024): (block: UdevadmMonit
   };
 }
 
-/** The part of a child process the source uses; injectable so restarts are testable. */
-export interface MonitorChild {
-  onStdout(listener: (chunk: string) => void): void;
-  onStderr(listener: (chunk: string) => void): void;
-  /** Called once when the process has ended (code, or the signal that ended it). */
-  onExit(listener: (code: number | null, signal: string | null) => void): void;
-  /** Called when the process could not be started (ENOENT) or signalled. */
-  onError(listener: (error: Error) => void): void;
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
-}
-
-/** Starts `command args` with `env`. */
-export type SpawnMonitorChild = (command: string, args: readonly string[], env: NodeJS.ProcessEnv) => MonitorChild;
-
-/** Runs `callback` after `delayMs`; returns a function that cancels it. */
-export type ScheduleTimer = (callback: () => void, delayMs: number) => () => void;
+export type { MonitorChild, ScheduleTimer, SpawnMonitorChild } from './monitor-child';
 
 export interface UdevadmUsbHotplugOptions {
   readonly clock: Clock;
@@ -158,25 +143,8 @@ export const udevadmMonitorArgs: readonly string[] = ['monitor', '--kernel', '--
 const maxPendingChars = 1024 * 1024;
 const maxStderrChars = 2048;
 
-const spawnNodeChild: SpawnMonitorChild = (command, args, env) => {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  return {
-    onStdout: (listener) => child.stdout.on('data', listener),
-    onStderr: (listener) => child.stderr.on('data', listener),
-    onExit: (listener) => child.once('exit', listener),
-    onError: (listener) => child.on('error', listener),
-    kill: (signal) => {
-      child.kill(signal);
-    },
-  };
-};
+const spawnNodeChild: SpawnMonitorChild = createSpawnMonitorChild('utf8');
 
-const scheduleWithTimeout: ScheduleTimer = (callback, delayMs) => {
-  const handle = setTimeout(callback, delayMs);
-  return () => clearTimeout(handle);
-};
 
 function hotplugError(ja: string, en: string, cause?: unknown): MngError {
   return new MngError(ErrorCode.UsbHotplugFailed, msg(ja, en), {
