@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMountinfo } from '../../src/agent/mounts';
 import { MountCommandControl, octalEscape } from '../../src/agent/platform/linux';
+import { runCommand } from '../helpers/loop-media';
 import { needTools } from '../helpers/system-tools';
 
 const isRoot = process.getuid?.() === 0;
@@ -19,7 +20,7 @@ if (!isRoot) {
 }
 const ready = isRoot && needTools('mkfs.ext4', 'losetup', 'mount', 'umount');
 
-const run = (command: string, args: string[]): string => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const run = runCommand;
 /** Runs `command … <path bytes>` through sh, as the adapter does. */
 const runOnPath = (bytes: Buffer, ...command: string[]): number => {
   try {

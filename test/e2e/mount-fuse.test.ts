@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideMountClass, indexBlockDevices, parseMountinfo, type Mount } from '../../src/agent/mounts';
 import { MountCommandControl, SysfsBlockFacts } from '../../src/agent/platform/linux';
 import { usbBusPath, writeBlockTree } from '../helpers/block-sysfs-tree';
+import { releaseMountPoint, runCommand } from '../helpers/loop-media';
 import { needTools } from '../helpers/system-tools';
 import { makeSysfsRoot } from '../helpers/sysfs-tree';
 
@@ -21,7 +22,7 @@ if (!isRoot) {
 }
 const ready = isRoot && needTools('losetup', 'umount', 'mkfs.exfat', 'mount.exfat-fuse', 'mkfs.vfat', 'fusefat');
 
-const run = (command: string, args: string[]): string => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const run = runCommand;
 const mountsNow = (): Mount[] => [...parseMountinfo(new Uint8Array(readFileSync('/proc/self/mountinfo'))).mounts];
 
 describe.skipIf(!ready)('FUSE media', () => {
@@ -40,15 +41,7 @@ describe.skipIf(!ready)('FUSE media', () => {
   });
 
   afterEach(() => {
-    const stacked = (): boolean => mountsNow().some((mount) => mount.mountPoint.text === mountPoint);
-    for (let i = 0; i < 4 && stacked(); i += 1) {
-      try {
-        run('umount', [mountPoint]);
-      } catch (_error) {
-        run('umount', ['-l', mountPoint]);
-      }
-    }
-    if (loop !== undefined) run('losetup', ['-d', loop]);
+    releaseMountPoint(mountPoint, loop);
     loop = undefined;
     rmSync(mediaDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });

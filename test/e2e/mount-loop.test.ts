@@ -2,7 +2,6 @@
 // with a space and Japanese characters. MountinfoMountTable must see the exact path, the findmnt
 // watcher must report the mount and the unmount within a bounded time, a fixture sysfs tree that
 // puts the real loop device under a USB port makes it usb-storage, and blkid reads its UUID.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { createMountEnforcer, decideMountClass, indexBlockDevices, parseMountinf
 import type { AuditEventInput } from '../../src/agent/audit';
 import { BlkidVolumeIdentity, MountCommandControl, MountinfoMountTable, SysfsBlockFacts } from '../../src/agent/platform/linux';
 import { usbBusPath, writeBlockTree } from '../helpers/block-sysfs-tree';
+import { releaseMountPoint, runCommand } from '../helpers/loop-media';
 import { needTools } from '../helpers/system-tools';
 import { makeSysfsRoot } from '../helpers/sysfs-tree';
 
@@ -23,7 +23,7 @@ if (!isRoot) {
 }
 const ready = isRoot && needTools('mkfs.ext4', 'losetup', 'findmnt', 'stdbuf', 'mount', 'umount', 'blkid');
 
-const run = (command: string, args: string[]): string => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const run = runCommand;
 
 const boundMs = 2_000;
 const waitFor = async (condition: () => boolean, timeoutMs = boundMs): Promise<number> => {
@@ -54,17 +54,7 @@ describe.skipIf(!ready)('MountinfoMountTable on a real loop mount', () => {
   });
 
   afterEach(() => {
-    // Always leave the machine as it was: unmount, detach, remove (dev-environment.md §4).
-    // Unmount whatever is stacked there (the medium, an enforcement seal), lazily if it must.
-    const stacked = (): boolean => parseMountinfo(new Uint8Array(readFileSync('/proc/self/mountinfo'))).mounts.some((mount) => mount.mountPoint.text === mountPoint);
-    for (let i = 0; i < 4 && stacked(); i += 1) {
-      try {
-        run('umount', [mountPoint]);
-      } catch (_error) {
-        run('umount', ['-l', mountPoint]);
-      }
-    }
-    if (loop !== undefined) run('losetup', ['-d', loop]);
+    releaseMountPoint(mountPoint, loop);
     loop = undefined;
     rmSync(mediaDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
