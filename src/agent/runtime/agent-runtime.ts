@@ -49,14 +49,20 @@ export interface AgentRuntime {
   stop(reason: string): Promise<void>;
 }
 
+/** Refusals that the passing of time can undo: the same bytes are verified again on request. */
+const timeDependentRefusals: ReadonlySet<string> = new Set(['expired', 'not-yet-valid']);
+
 /** Creates the runtime. */
 export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
   const startedAt = new Date(deps.clock.nowMs()).toISOString();
   let facts: HostFacts | undefined;
   let summary: AgentSummary | undefined;
-  // SHA-256 of the bundle bytes last handed to the policy manager: a file event for bytes already
-  // judged is not judged (and audited) again. An explicit reload (SIGHUP) always re-verifies.
+  // SHA-256 of the bundle bytes last handed to the policy manager, and the refusal they got: a file
+  // event for bytes already judged is not judged again, and an explicit reload (SIGHUP) of bytes
+  // refused for a reason time cannot change (bad signature, rollback…) repeats the verdict without
+  // auditing it again. Time-dependent refusals (expired, not yet valid) are always re-verified.
   let lastBundleSha256: string | undefined;
+  let lastRefusal: Extract<PolicyLoadOutcome, { kind: 'rejected' }> | undefined;
   const controls = deps.controls ?? [];
 
   /** Runs `task` on every control; one failing control never stops the others. */
@@ -160,13 +166,18 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
       return { kind: 'unreadable', message };
     }
     const bundleSha256 = createHash('sha256').update(bytes).digest('hex');
-    if (trigger === 'file-changed' && bundleSha256 === lastBundleSha256) return { kind: 'skipped' };
+    if (bundleSha256 === lastBundleSha256) {
+      if (trigger === 'file-changed') return { kind: 'skipped' };
+      if (lastRefusal !== undefined && !timeDependentRefusals.has(lastRefusal.code)) return lastRefusal;
+    }
     lastBundleSha256 = bundleSha256;
+    lastRefusal = undefined;
     const before = deps.policy.current();
     const result = await deps.policy.loadFromBytes(bytes, deps.bundle.location);
     if (!result.ok) {
       deps.logger.warn({ source: deps.bundle.location, trigger, code: result.error.code, message: result.error.message.en }, 'policy bundle refused');
-      return { kind: 'rejected', code: result.error.code, message: result.error.message };
+      lastRefusal = { kind: 'rejected', code: result.error.code, message: result.error.message };
+      return lastRefusal;
     }
     const applied = result.value;
     const unchanged = before !== undefined && before.payloadSha256 === applied.payloadSha256;
