@@ -203,6 +203,10 @@ export async function measureAgentHotplug(options: {
         `trustStore: ${path.join(work, 'bench.pub.pem')}`,
         `logFile: ${path.join(work, 'agent.log')}`,
         `sysfsRoot: ${testbed.root}`,
+        // The umockdev testbed has no block devices or network: media, channels and isolation would judge
+        // the machine's real mounts against an empty sysfs (enforce mode). This rig is about USB only.
+        'disabledControls: [media, channels, isolation]',
+        'canaryProbes: false',
         '',
       ].join('\n'),
     );

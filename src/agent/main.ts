@@ -14,7 +14,22 @@ import { ErrorCode, MngError, isMngError } from '../shared/errors';
 import { decideLang, msg, pick, type Lang } from '../shared/i18n';
 import type { Logger } from '../shared/logger';
 import { createAuditLog } from './audit';
-import { agentModes, logLevels, parseAgentConfigText, resolveAgentConfig, type AgentConfig, type AgentDefaults, type AgentFlags } from './config';
+import {
+  agentModes,
+  logLevels,
+  parseAgentConfigText,
+  resolveAgentConfig,
+  switchableControls,
+  type AgentConfig,
+  type AgentDefaults,
+  type AgentFlags,
+  type SwitchableControl,
+} from './config';
+import { createChannelsControl, createChannelsEnforcer } from './channels';
+import { createExportLedger, createLedgerStore, createPasswdUserDirectory } from './exports';
+import { createIsolationControl, createIsolationMonitor } from './isolation';
+import { createMediaControl, type MediaControl } from './media';
+import { createMountEnforcer, parseMountinfo, udisksPolkitRulePath } from './mounts';
 import {
   createPolicyBundle,
   createPolicyManager,
@@ -23,13 +38,32 @@ import {
   parsePolicyBundle,
   parsePrivateKey,
 } from './policy';
-import { formatSummary, type AgentControl } from './posture';
+import { createDisabledControl, formatSummary, type AgentControl, type ControlName } from './posture';
 import { createPolicyUsbMatcher, createUsbControl, createUsbEnforcer, parseUsbDeviceFacts, type UsbHotplugSource } from './usb';
-import { SysfsUsbBus, createUdevadmUsbHotplug } from './platform/linux';
+import {
+  BlkidVolumeIdentity,
+  CupsPrinterQueues,
+  MountCommandControl,
+  MountinfoMountTable,
+  ProcMountHolders,
+  SysfsBlockFacts,
+  SysfsRfkillRadios,
+  SysfsUsbBus,
+  createIpMonitorNetworkChanges,
+  createUdevadmUsbHotplug,
+} from './platform/linux';
 import { createAgentRuntime, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
 import {
+  createAutomountRuleFile,
+  createChokidarFileEventSource,
   createFilePolicyStateStore,
+  createIpNetworkFacts,
+  createJsonlLedgerFile,
   createNodeAuditFile,
+  createNodeFileDisposer,
+  createNodeFileHasher,
+  createPasswdFileSource,
+  createTcpCanaryProber,
   createNodeUsbHotplug,
   createPinoLogger,
   createSysteminformationHostFacts,
@@ -53,6 +87,9 @@ const productionDefaults: AgentDefaults = {
   logFile: 'stderr',
   postureIntervalSeconds: 60,
   sysfsRoot: '/sys',
+  disabledControls: [],
+  canaryProbes: true,
+  automountRulePath: udisksPolkitRulePath,
 };
 
 const usage = `mynumber-guard agent ${agentVersion}
@@ -70,6 +107,10 @@ Usage: node dist/agent.js [--config <file> | --dev] [options]
   --log-level <level>    debug | info | warn | error
   --log-file <file>      JSON log destination, or 'stderr'
   --sysfs-root <dir>     sysfs root (default /sys; tests point it at a fixture or umockdev testbed)
+  --disable <controls>   switch controls off, comma-separated: ${switchableControls.join(', ')}
+                         (reported as degraded; for test rigs and staged roll-outs)
+  --canary-probes <on|off>  connect to the policy's canaries in the isolation check
+                         (default on; off with --dev)
   --once                 print the summary and exit (exit 1 when no policy is in force)
   --json                 print the summary as JSON
   --lang <ja|en>         language of the summary (default: from LANG, Japanese first)
@@ -149,6 +190,21 @@ async function readStartOptions(argv: readonly string[], lang: Lang): Promise<St
     const value = values[flag];
     if (value !== undefined) flags[key] = path.resolve(value);
   }
+  if (values.disable !== undefined) {
+    const names = values.disable.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    const unknown = names.filter((name) => !(switchableControls as readonly string[]).includes(name));
+    if (unknown.length > 0) {
+      throw invalidFlag(
+        `--disable: unknown control ${unknown.join(', ')} (one of ${switchableControls.join(', ')})`,
+        `--disable: 不明な制御 ${unknown.join(', ')}（${switchableControls.join(', ')} のいずれか）`,
+      );
+    }
+    flags.disabledControls = names as SwitchableControl[];
+  }
+  if (values['canary-probes'] !== undefined) {
+    if (values['canary-probes'] !== 'on' && values['canary-probes'] !== 'off') throw invalidFlag('--canary-probes must be on or off', '--canary-probes は on か off です');
+    flags.canaryProbes = values['canary-probes'] === 'on';
+  }
   if (values['log-file'] !== undefined) flags.logFile = values['log-file'] === 'stderr' ? 'stderr' : path.resolve(values['log-file']);
 
   const dev = values.dev === true;
@@ -194,6 +250,8 @@ function parseFlags(argv: readonly string[]) {
       'log-level': { type: 'string' },
       'log-file': { type: 'string' },
       'sysfs-root': { type: 'string' },
+      disable: { type: 'string' },
+      'canary-probes': { type: 'string' },
       once: { type: 'boolean' },
       json: { type: 'boolean' },
       lang: { type: 'string' },
@@ -216,6 +274,11 @@ function developmentDefaults(): AgentDefaults {
     logFile: path.join(stateDir, 'agent.log'),
     postureIntervalSeconds: 60,
     sysfsRoot: '/sys',
+    disabledControls: [],
+    // The default policy's canaries are template addresses that may be real hosts on a developer's
+    // network: never connect to them unless asked (--canary-probes on).
+    canaryProbes: false,
+    automountRulePath: path.join(stateDir, 'polkit', '10-mynumber-guard-media.rules'),
   };
 }
 
@@ -309,6 +372,11 @@ async function run(options: StartOptions): Promise<number> {
     const statusPath = path.join(config.stateDir, 'status.json');
     const controls: AgentControl[] = [];
     let publishSoon: () => void = () => undefined;
+    const spec = () => policy.current()?.policy.spec;
+    const disabled = new Set<ControlName>(config.disabledControls);
+    const add = (name: ControlName, implementsClauses: () => readonly string[], make: () => AgentControl): void => {
+      controls.push(disabled.has(name) ? createDisabledControl(name, implementsClauses) : make());
+    };
     if (process.platform === 'linux') {
       // Linux: sysfs authorization (USBGuard's mechanism). Windows renders the policy to registry
       // plans (platform/windows), which cannot run on these machines; other systems: pending.
@@ -316,32 +384,123 @@ async function run(options: StartOptions): Promise<number> {
         const active = policy.current();
         return active === undefined ? undefined : { key: active.payloadSha256, usb: active.policy.spec.usb };
       };
-      const hotplugSources: UsbHotplugSource[] = [createUdevadmUsbHotplug({ clock }), createNodeUsbHotplug({ clock })];
-      const enforcer = createUsbEnforcer({
-        bus: new SysfsUsbBus({ sysfsRoot: config.sysfsRoot, parseFacts: parseUsbDeviceFacts }),
-        hotplugSources,
-        matcher: createPolicyUsbMatcher({
-          policy: currentUsbPolicy,
+      add('usb', () => spec()?.usb.implements ?? [], () => {
+        const hotplugSources: UsbHotplugSource[] = [createUdevadmUsbHotplug({ clock }), createNodeUsbHotplug({ clock })];
+        const enforcer = createUsbEnforcer({
+          bus: new SysfsUsbBus({ sysfsRoot: config.sysfsRoot, parseFacts: parseUsbDeviceFacts }),
+          hotplugSources,
+          matcher: createPolicyUsbMatcher({
+            policy: currentUsbPolicy,
+            clock,
+            utcOffsetMinutes: () => -new Date(clock.nowMs()).getTimezoneOffset(),
+            random: Math.random,
+            allowedDevices: () =>
+              enforcer.snapshot().flatMap((state) => (state.decision.target === 'allow' && state.device !== undefined ? [state.device] : [])),
+          }),
+          audit,
           clock,
-          utcOffsetMinutes: () => -new Date(clock.nowMs()).getTimezoneOffset(),
-          random: Math.random,
-          allowedDevices: () =>
-            enforcer.snapshot().flatMap((state) => (state.decision.target === 'allow' && state.device !== undefined ? [state.device] : [])),
-        }),
-        audit,
-        clock,
-        logger,
-        mode: config.mode,
-        onDecision: () => publishSoon(),
-      });
-      controls.push(
-        createUsbControl({
+          logger,
+          mode: config.mode,
+          onDecision: () => publishSoon(),
+        });
+        return createUsbControl({
           enforcer,
           mode: config.mode,
           implementsClauses: () => currentUsbPolicy()?.usb.implements ?? [],
           usingFallbackRules: () => currentUsbPolicy() === undefined,
+        });
+      });
+      add('media', () => spec()?.media.implements ?? [], () => {
+        const mounts = createMountEnforcer({
+          table: new MountinfoMountTable({ parse: parseMountinfo, clock }),
+          blockFacts: new SysfsBlockFacts({ sysfsRoot: config.sysfsRoot }),
+          identity: new BlkidVolumeIdentity(),
+          control: new MountCommandControl(),
+          // A busy medium: its holders are frozen and killed so nothing more reaches it (docs/media.md §3).
+          holders: new ProcMountHolders({ clock }),
+          audit,
+          clock,
+          policy: {
+            current: () => {
+              const current = spec();
+              return current === undefined ? null : { media: current.media, allowedShares: current.channels.networkShares.allow };
+            },
+          },
+          enforce: config.mode === 'enforce',
+          onEvaluated: (states) => {
+            // Called only once start() runs, when `media` exists.
+            media.mountsEvaluated(states);
+            publishSoon();
+          },
+        });
+        const ledgerStore = createLedgerStore(createJsonlLedgerFile(config.stateDir));
+        const users = createPasswdUserDirectory(createPasswdFileSource(), clock);
+        const quarantineDir = path.join(config.stateDir, 'quarantine');
+        const media: MediaControl = createMediaControl({
+          mounts,
+          createLedger: (destinations) =>
+            createExportLedger({
+              destinations,
+              events: createChokidarFileEventSource(),
+              hasher: createNodeFileHasher(),
+              store: ledgerStore,
+              disposer: createNodeFileDisposer(quarantineDir),
+              users,
+              audit,
+              clock,
+              reportFault: (error) => {
+                logger.error({ err: isMngError(error) ? error.text.en : String(error) }, 'export ledger fault');
+                void audit.append({ type: 'export.fault', severity: 'alert', data: { detail: isMngError(error) ? error.text.en : String(error) } }).catch(() => undefined);
+              },
+            }),
+          automountRule: createAutomountRuleFile(config.automountRulePath),
+          policy: () => {
+            const current = spec();
+            return current === undefined ? null : { media: current.media, implements: current.media.implements };
+          },
+          mode: config.mode,
+          audit,
+          clock,
+        });
+        return media;
+      });
+      add('channels', () => spec()?.channels.implements ?? [], () =>
+        createChannelsControl({
+          enforcer: createChannelsEnforcer({
+            radios: new SysfsRfkillRadios({ sysfsRoot: config.sysfsRoot }),
+            // The scheduler CUPS itself would use (CUPS_SERVER, client.conf, the local socket).
+            printers: new CupsPrinterQueues(),
+            audit,
+            clock,
+            mode: config.mode,
+            policy: () => spec()?.channels,
+          }),
+          mode: config.mode,
+          implementsClauses: () => spec()?.channels.implements ?? [],
         }),
       );
+      add('isolation', () => spec()?.isolation.implements ?? [], () =>
+        createIsolationControl({
+          monitor: createIsolationMonitor({
+            facts: createIpNetworkFacts({ sysfsRoot: config.sysfsRoot }),
+            prober: createTcpCanaryProber({ maxParallel: 16 }),
+            changes: createIpMonitorNetworkChanges(),
+            audit,
+            clock,
+            monotonicMs: () => performance.now(),
+            policy: () => {
+              const isolation = spec()?.isolation;
+              if (isolation === undefined) return undefined;
+              return config.canaryProbes ? isolation : { ...isolation, canaries: [] };
+            },
+          }),
+          implementsClauses: () => spec()?.isolation.implements ?? [],
+          hasPolicy: () => spec() !== undefined,
+          canaryProbes: config.canaryProbes,
+        }),
+      );
+    } else {
+      for (const name of config.disabledControls) controls.push(createDisabledControl(name, () => []));
     }
     runtime = createAgentRuntime({
       agentVersion,
@@ -357,6 +516,7 @@ async function run(options: StartOptions): Promise<number> {
       logger,
       clock,
       controls,
+      disabledControls: config.disabledControls,
     });
     // Decisions arrive in bursts (a hub with devices, a rescan): publish the status once per burst.
     let publishTimer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@ import { registerUsbCommands } from './commands/usb';
 import { registerUsbDeviceCommands } from './commands/usb-devices';
 import { registerIsolationCommands } from './commands/isolation';
 import { registerExportsCommands } from './commands/exports';
+import { registerMediaCommands } from './commands/media';
 
 /** What every command group receives to register itself. */
 export interface CommandDeps {
@@ -39,6 +40,7 @@ export function createProgram(deps: CommandDeps): Command {
   registerUsbDeviceCommands(program, deps);
   registerIsolationCommands(program, deps);
   registerExportsCommands(program, deps);
+  registerMediaCommands(program, deps);
   for (const command of program.commands) applyCommonSettings(command, deps);
   return program;
 }

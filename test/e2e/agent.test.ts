@@ -80,6 +80,9 @@ describe('agent process', () => {
         `policyBundle: ${bundlePath}`,
         `trustStore: ${path.join(dir, 'it.pub.pem')}`,
         `logFile: ${path.join(dir, 'agent.log')}`,
+        // Network tests only contact loopback and their own namespaces: never the policy's canaries.
+        'canaryProbes: false',
+        `automountRulePath: ${path.join(dir, 'polkit', 'media.rules')}`,
         '',
       ].join('\n'),
     );

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/shared/clock';
 import { createMountEnforcer, decideMountClass, indexBlockDevices, parseMountinfo, type MountinfoRead, type MountTable, type MountTableChange } from '../../src/agent/mounts';
 import type { AuditEventInput } from '../../src/agent/audit';
-import { BlkidVolumeIdentity, MountCommandControl, MountinfoMountTable, SysfsBlockFacts } from '../../src/agent/platform/linux';
+import { BlkidVolumeIdentity, MountCommandControl, MountinfoMountTable, ProcMountHolders, SysfsBlockFacts } from '../../src/agent/platform/linux';
 import { usbBusPath, writeBlockTree } from '../helpers/block-sysfs-tree';
 import { releaseMountPoint, runCommand } from '../helpers/loop-media';
 import { needTools } from '../helpers/system-tools';
@@ -129,6 +129,7 @@ describe.skipIf(!ready)('MountinfoMountTable on a real loop mount', () => {
       blockFacts: new SysfsBlockFacts({ sysfsRoot: sysfs.root }),
       identity: new BlkidVolumeIdentity(),
       control: new MountCommandControl(),
+      holders: new ProcMountHolders(),
       audit: { append: async (event) => (events.push(event), { seq: events.length, hash: '0'.repeat(64) }) },
       clock: systemClock,
       policy: {

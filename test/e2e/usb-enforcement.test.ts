@@ -99,6 +99,10 @@ describe.skipIf(!needTools('umockdev-run', 'udevadm'))('USB enforcement under um
         `trustStore: ${path.join(dir, 'it.pub.pem')}`,
         `logFile: ${path.join(dir, 'agent.log')}`,
         `sysfsRoot: ${testbed.root}`,
+        // The umockdev testbed has no block devices or network: media, channels and isolation would judge
+        // the machine's real mounts against an empty sysfs (enforce mode). This rig is about USB only.
+        'disabledControls: [media, channels, isolation]',
+        'canaryProbes: false',
         '',
       ].join('\n'),
     );

@@ -10,6 +10,9 @@ const defaults: AgentDefaults = {
   logFile: 'stderr',
   postureIntervalSeconds: 300,
   sysfsRoot: '/sys',
+  disabledControls: [],
+  canaryProbes: true,
+  automountRulePath: '/etc/polkit-1/rules.d/10-mynumber-guard-media.rules',
 };
 
 describe('parseAgentConfigText', () => {
@@ -28,6 +31,8 @@ describe('parseAgentConfigText', () => {
     ['duplicate key', 'mode: monitor\nmode: enforce\n', /not valid YAML/, /YAML が正しくありません/],
     ['out of range', 'postureIntervalSeconds: 1\n', /postureIntervalSeconds/, /postureIntervalSeconds/],
     ['not a mapping', '- a\n- b\n', /setting \(root\)/, /設定項目 \(root\)/],
+    ['unknown control', 'disabledControls: [media, mfa]\n', /setting disabledControls\.1/, /設定項目 disabledControls\.1/],
+    ['canaryProbes not a boolean', 'canaryProbes: "no"\n', /setting canaryProbes/, /設定項目 canaryProbes/],
   ])('rejects %s with a message naming the file and field', (_name, text, en, ja) => {
     const result = parseAgentConfigText(text, '/etc/mynumber-guard/agent.yaml');
     expect(result.ok).toBe(false);
@@ -51,5 +56,13 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig(defaults, { auditLog: '/log/a.jsonl' }, { stateDir: '/tmp/s' }, false).auditLog).toBe(
       '/log/a.jsonl',
     );
+  });
+
+  it('switches controls off and canary probes per file or flag, without duplicates', () => {
+    const config = resolveAgentConfig(defaults, { disabledControls: ['media', 'media', 'isolation'], canaryProbes: false }, {}, false);
+    expect(config.disabledControls).toEqual(['media', 'isolation']);
+    expect(config.canaryProbes).toBe(false);
+    expect(resolveAgentConfig(defaults, { canaryProbes: false }, { canaryProbes: true }, false).canaryProbes).toBe(true);
+    expect(resolveAgentConfig(defaults, undefined, {}, false)).toMatchObject({ disabledControls: [], canaryProbes: true, automountRulePath: defaults.automountRulePath });
   });
 });

@@ -10,6 +10,14 @@ export type AgentMode = (typeof agentModes)[number];
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
+/**
+ * Controls that a configuration may switch off. A switched-off control is reported as `degraded`
+ * (never as enforced) in the summary and the posture report, and named in `agent.started`. For
+ * test rigs and staged roll-outs; a managed terminal runs them all.
+ */
+export const switchableControls = ['usb', 'media', 'channels', 'isolation'] as const;
+export type SwitchableControl = (typeof switchableControls)[number];
+
 /** The agent configuration file (`/etc/mynumber-guard/agent.yaml`), every field optional. */
 export const agentConfigFileSchema = z
   .object({
@@ -22,6 +30,9 @@ export const agentConfigFileSchema = z
     logFile: z.string().min(1).max(4096).optional(),
     postureIntervalSeconds: z.number().int().min(10).max(86_400).optional(),
     sysfsRoot: z.string().min(1).max(4096).optional(),
+    disabledControls: z.array(z.enum(switchableControls)).max(switchableControls.length).optional(),
+    canaryProbes: z.boolean().optional(),
+    automountRulePath: z.string().min(1).max(4096).optional(),
   })
   .strict();
 
@@ -40,6 +51,15 @@ export interface AgentConfig {
   readonly postureIntervalSeconds: number;
   /** Root of sysfs (`/sys`); another root only for tests and fixture trees (umockdev's testbed). */
   readonly sysfsRoot: string;
+  /** Controls switched off by configuration (reported as degraded). */
+  readonly disabledControls: readonly SwitchableControl[];
+  /**
+   * Whether the isolation check connects to the policy's canaries. Off in development: the default
+   * policy's canaries are template addresses that may be real hosts on a developer's network.
+   */
+  readonly canaryProbes: boolean;
+  /** Where the udisks2 polkit rule is kept (`/etc/polkit-1/rules.d/10-mynumber-guard-media.rules`). */
+  readonly automountRulePath: string;
   /** True when no configuration was given and the development defaults apply (see README). */
   readonly development: boolean;
 }
@@ -100,6 +120,9 @@ export function resolveAgentConfig(
     logFile: flags.logFile ?? file?.logFile ?? defaults.logFile ?? `${stateDir}/agent.log`,
     postureIntervalSeconds: flags.postureIntervalSeconds ?? file?.postureIntervalSeconds ?? defaults.postureIntervalSeconds,
     sysfsRoot: flags.sysfsRoot ?? file?.sysfsRoot ?? defaults.sysfsRoot,
+    disabledControls: [...new Set(flags.disabledControls ?? file?.disabledControls ?? defaults.disabledControls)],
+    canaryProbes: flags.canaryProbes ?? file?.canaryProbes ?? defaults.canaryProbes,
+    automountRulePath: flags.automountRulePath ?? file?.automountRulePath ?? defaults.automountRulePath,
     development,
   };
 }

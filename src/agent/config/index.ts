@@ -4,6 +4,8 @@ export {
   logLevels,
   parseAgentConfigText,
   resolveAgentConfig,
+  switchableControls,
+  type SwitchableControl,
   type AgentConfig,
   type AgentConfigFile,
   type AgentDefaults,

@@ -13,6 +13,8 @@ export function createIsolationControl(deps: {
   readonly implementsClauses: () => readonly string[];
   /** True when a policy is in force (without one there is nothing to check against). */
   readonly hasPolicy: () => boolean;
+  /** False when the configuration turned canary probes off (development): the summary says so. */
+  readonly canaryProbes?: boolean;
 }): AgentControl {
   let startError: string | undefined;
   return {
@@ -43,19 +45,23 @@ export function createIsolationControl(deps: {
       const warnings = s.lastCheck.report.findings.length - violations.length;
       const watch = s.changeSourceError === undefined ? msg('', '') : msg(`。ネットワーク変更の検知が停止（定期確認のみ）: ${s.changeSourceError}`, `; network change detection stopped (periodic checks only): ${s.changeSourceError}`);
       const canaries = s.lastCheck.probes.length;
+      const probesOff = deps.canaryProbes === false ? msg('。カナリアへの接続確認は設定で停止中', '; canary probes are switched off by configuration') : msg('', '');
       if (s.lastCheck.report.isolated) {
         return {
           ...base,
           state: 'monitored',
-          summary: msg(`分離を確認しました（カナリア ${canaries} 件、警告 ${warnings} 件）${watch.ja}`, `isolated (${canaries} canary(ies), ${warnings} warning(s))${watch.en}`),
+          summary: msg(
+            `分離を確認しました（カナリア ${canaries} 件、警告 ${warnings} 件）${probesOff.ja}${watch.ja}`,
+            `isolated (${canaries} canary(ies), ${warnings} warning(s))${probesOff.en}${watch.en}`,
+          ),
         };
       }
       return {
         ...base,
         state: 'degraded',
         summary: msg(
-          `分離されていません: 違反 ${violations.length} 件（${violations.map((f) => f.subject).join(', ')}）${watch.ja}`,
-          `NOT isolated: ${violations.length} violation(s) (${violations.map((f) => f.subject).join(', ')})${watch.en}`,
+          `分離されていません: 違反 ${violations.length} 件（${violations.map((f) => f.subject).join(', ')}）${probesOff.ja}${watch.ja}`,
+          `NOT isolated: ${violations.length} violation(s) (${violations.map((f) => f.subject).join(', ')})${probesOff.en}${watch.en}`,
         ),
       };
     },
@@ -67,6 +73,7 @@ export function createIsolationControl(deps: {
         error: s.lastError ?? null,
         changeSourceError: s.changeSourceError ?? null,
         isolated: s.lastCheck?.report.isolated ?? null,
+        canaryProbes: deps.canaryProbes !== false,
         elapsedMs: s.lastCheck === undefined ? null : Math.round(s.lastCheck.elapsedMs),
         findings: s.lastCheck?.report.findings ?? [],
         canaries: s.lastCheck?.probes.map((p) => ({ name: p.name, host: p.host, port: p.port, zone: p.zone, ...p.result, elapsedMs: Math.round(p.result.elapsedMs) })) ?? [],

@@ -6,6 +6,9 @@ import { msg, pick, type Lang, type Localized } from '../../shared/i18n';
 import type { MountClassBasis, MountClassification } from './decide-mount-class';
 import type { MountDecision } from './decide-mount';
 import type { MediaAction, Mount, MountClass } from './model';
+import type { HolderReport, MountEnforcementOutcome } from './mount-service';
+import type { HolderSpareReason, MountEnforcementStep } from './plan-mount-enforcement';
+import type { MountHandleKind } from './ports';
 
 /** Names of the classes. */
 export const mountClassText: Readonly<Record<MountClass, Localized>> = {
@@ -119,4 +122,82 @@ export function formatMountRows(rows: readonly MountRow[], lang: Lang, showAll =
   return table
     .map((cells) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd((widths[column] ?? 0) + (cell.length - [...cell].length)))).join('  '))
     .join('\n');
+}
+
+/** Names of the enforcement steps (audit views, `mng media list --verbose`). */
+export const mountEnforcementStepText: Readonly<Record<MountEnforcementStep, Localized>> = {
+  'remount-read-only': msg('読み取り専用で再マウント', 'remount read-only'),
+  'stop-holders': msg('使用中のプロセスを停止・強制終了', 'stop and kill the processes using it'),
+  unmount: msg('アンマウント', 'unmount'),
+  'detach-lazily': msg('遅延アンマウント（切り離しのみ）', 'lazy unmount (detach only)'),
+  'seal-mount-point': msg('マウント先を封鎖（書き込み不可）', 'seal the mount point (no writes)'),
+};
+
+/** What happened to a process that held a mount. */
+export const holderResultText: Readonly<Record<HolderReport['result'], Localized>> = {
+  killed: msg('強制終了しました', 'killed'),
+  gone: msg('すでに終了していました', 'had already exited'),
+  survived: msg('強制終了後も残っています', 'still alive after SIGKILL'),
+  failed: msg('停止できませんでした', 'could not be signalled'),
+  spared: msg('停止対象外のため残しました', 'left running (may not be stopped)'),
+};
+
+const spareReasonText: Readonly<Record<HolderSpareReason, Localized>> = {
+  agent: msg('本エージェント自身', 'the agent itself'),
+  init: msg('init（PID 1）', 'init (pid 1)'),
+  'kernel-thread': msg('カーネルスレッド', 'a kernel thread'),
+};
+
+const handleKindText: Readonly<Record<MountHandleKind, Localized>> = {
+  'write-fd': msg('書き込み用に開いたファイル', 'file open for writing'),
+  'read-fd': msg('読み取り用に開いたファイル', 'file open for reading'),
+  cwd: msg('作業ディレクトリ', 'working directory'),
+  root: msg('ルートディレクトリ', 'root directory'),
+  map: msg('メモリに割り当てたファイル', 'memory-mapped file'),
+};
+
+/** One line about a process that held a mount: who, how it held it, and what became of it. */
+export function describeHolderReport(report: HolderReport): Localized {
+  const who = `PID ${report.pid} (${report.comm}${report.user === null ? (report.uid === null ? '' : `, uid ${report.uid}`) : `, ${report.user}`})`;
+  const kinds = [...new Set(report.handles.map((handle) => handle.kind))];
+  const how = msg(kinds.map((kind) => handleKindText[kind].ja).join('・'), kinds.map((kind) => handleKindText[kind].en).join(', '));
+  const result = holderResultText[report.result];
+  const spare = report.result === 'spared' && report.why in spareReasonText ? spareReasonText[report.why as HolderSpareReason] : null;
+  const why = spare ?? (report.why === '' ? null : msg(report.why, report.why));
+  return msg(
+    `${who}: ${how.ja}。${result.ja}${why === null ? '' : `（${why.ja}）`}`,
+    `${who}: ${how.en}; ${result.en}${why === null ? '' : ` (${why.en})`}`,
+  );
+}
+
+/** One sentence saying how the enforcement of a decision ended. */
+export function describeEnforcementOutcome(outcome: MountEnforcementOutcome): Localized {
+  const steps = (list: readonly MountEnforcementStep[]): Localized =>
+    msg(list.map((step) => mountEnforcementStepText[step].ja).join('→'), list.map((step) => mountEnforcementStepText[step].en).join(', then '));
+  switch (outcome.state) {
+    case 'not-needed':
+      return msg('変更は不要でした', 'nothing needed to change');
+    case 'refused':
+      return msg('システムに必要なマウント先のため変更しませんでした（要確認）', 'not changed: the system needs this mount point (check the policy)');
+    case 'applied': {
+      const done = steps(outcome.steps);
+      return outcome.fellBack
+        ? msg(`使用中だったため使用不可に切り替えました: ${done.ja}`, `it was in use, so it was denied instead: ${done.en}`)
+        : msg(`適用しました: ${done.ja}`, `applied: ${done.en}`);
+    }
+    case 'failed': {
+      const step = mountEnforcementStepText[outcome.step];
+      if (outcome.lastResort.length === 0) return msg(`「${step.ja}」に失敗しました: ${outcome.detail}`, `"${step.en}" failed: ${outcome.detail}`);
+      const last = steps(outcome.lastResort);
+      return msg(
+        `「${step.ja}」に失敗したため最終手段として ${last.ja} を行いました。開いたままのファイルからは書き込める可能性があります: ${outcome.detail}`,
+        `"${step.en}" failed, so as a last resort: ${last.en}. Files still open there may still be written: ${outcome.detail}`,
+      );
+    }
+    case 'vanished':
+      return msg(
+        `適用する前にマウントがなくなっていました（「${mountEnforcementStepText[outcome.step].ja}」の時点）。判定は変わりません`,
+        `the mount was gone before it could be enforced (at "${mountEnforcementStepText[outcome.step].en}"); the decision stands`,
+      );
+  }
 }

@@ -20,7 +20,11 @@ export {
 } from './decide-mount-class';
 export { approvalMatches, classDefaultAction, decideMount, type MountDecision, type MountDecisionInput, type MountDecisionReason } from './decide-mount';
 export {
+  describeEnforcementOutcome,
+  describeHolderReport,
   describeMountReason,
+  holderResultText,
+  mountEnforcementStepText,
   describeMounts,
   formatMountRows,
   mediaActionText,
@@ -31,16 +35,20 @@ export {
 } from './describe-mounts';
 export { makeBlockFacts, makeMount } from './test-mounts';
 export {
+  decideHolderStops,
   isReadOnlyMount,
   planMountEnforcement,
   protectedMountPoints,
   readOnlyOptions,
+  type HolderSpareReason,
+  type HolderStopDecision,
   type MountEnforcementPlan,
   type MountEnforcementStep,
 } from './plan-mount-enforcement';
 export {
   createMountEnforcer,
   failClosedMediaPolicy,
+  type HolderReport,
   type MountEnforcementOutcome,
   type MountEnforcer,
   type MountEnforcerDeps,

@@ -25,6 +25,8 @@ export interface AgentRuntimeDeps {
   readonly clock: Clock;
   /** Control modules this build carries out; the others are reported as pending. */
   readonly controls?: readonly AgentControl[];
+  /** Controls switched off by configuration, named in `agent.started`. */
+  readonly disabledControls?: readonly string[];
 }
 
 /** Outcome of one policy (re)load, for the presenter. */
@@ -190,7 +192,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
       await deps.audit.append({
         type: 'agent.started',
         severity: 'notice',
-        data: { version: deps.agentVersion, mode: deps.mode, pid: deps.pid, policySource: deps.bundle.location },
+        data: { version: deps.agentVersion, mode: deps.mode, pid: deps.pid, policySource: deps.bundle.location, disabledControls: deps.disabledControls ?? [] },
       });
       await deps.policy.restoreLastGood();
       facts = await readFacts();

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { ErrorCode, MngError } from '../../shared/errors';
 import { msg } from '../../shared/i18n';
 import { printUsbRule, type UsbRule } from '../../shared/usb-rules';
-import { readRegularFile } from '../../agent/platform/node';
 import { defineAction, ExitCode, type CliContext } from '../context';
 import type { CommandDeps } from '../program';
+import { isProcessRunning, readAgentStatusFile } from '../agent-status';
 
 const defaultStateDir = '/var/lib/mynumber-guard';
 
@@ -50,39 +50,13 @@ type AgentStatus = z.infer<typeof statusSchema>;
 type DeviceEntry = NonNullable<AgentStatus['controls']['usb']>['devices'][number];
 
 async function readAgentStatus(stateDir: string): Promise<AgentStatus> {
-  const file = `${stateDir}/status.json`;
-  const bytes = await readRegularFile(file, { maxBytes: 16 * 1024 * 1024 });
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new MngError(ErrorCode.InvalidArgument, msg(`${file} は JSON として読めません`, `${file} is not valid JSON`), {
-      hint: msg('エージェントが書いた status.json を指定してください', 'point --state-dir at the agent state folder'),
-      cause: error,
-    });
-  }
-  const parsed = statusSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new MngError(ErrorCode.InvalidArgument, msg(`${file} はエージェントの状態ファイルではありません`, `${file} is not an agent status file`), {
-      hint: msg('--state-dir にエージェントの状態フォルダを指定してください', 'point --state-dir at the agent state folder'),
-    });
-  }
-  if (parsed.data.controls.usb === undefined) {
+  const { file, status: data } = await readAgentStatusFile(stateDir, statusSchema);
+  if (data.controls.usb === undefined) {
     throw new MngError(ErrorCode.InvalidArgument, msg(`${file} に USB の情報がありません（この OS では USB 制御が動いていません）`, `${file} has no USB section (USB control does not run on this system)`), {
       hint: msg('Linux 端末のエージェントで実行してください', 'run it against a Linux terminal agent'),
     });
   }
-  return parsed.data;
-}
-
-/** Whether the process that wrote the status is still there (signal 0 checks without sending). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return data;
 }
 
 function describeBasis(entry: DeviceEntry, ja: boolean): string {
@@ -105,7 +79,7 @@ function runList(ctx: CliContext, options: { stateDir: string }): Promise<ExitCo
   return readAgentStatus(options.stateDir).then((status) => {
     const usb = status.controls.usb!;
     const ja = ctx.lang === 'ja';
-    const running = isRunning(status.pid);
+    const running = isProcessRunning(status.pid);
     const lines: string[] = [
       ja
         ? `エージェント: ${running ? `稼働中（pid ${status.pid}）` : '停止中'}、${status.summary.mode === 'enforce' ? '強制モード' : '監視モード'}、状態の時刻 ${status.summary.generatedAt}`

@@ -6,3 +6,6 @@ export { SysfsBlockFacts, type SysfsBlockFactsOptions } from './sysfs-block-fact
 export { BlkidVolumeIdentity, parseBlkidExport, type BlkidVolumeIdentityOptions } from './blkid-volume-identity';
 export { MountCommandControl, octalEscape, type MountCommandControlOptions } from './mount-command-control';
 export { createIpMonitorNetworkChanges, type IpMonitorNetworkChangesOptions } from './ip-monitor-network-changes';
+export { parseRfkillAttributes, SysfsRfkillRadios, type RfkillAttributes, type SysfsRfkillRadiosOptions } from './sysfs-rfkill';
+export { classifyCupsFailure, combineLpstat, CupsPrinterQueues, parseLpstatAccepting, parseLpstatPrinters, type CupsPrinterQueuesOptions, type LpstatParse, type LpstatPrinterLine } from './cups-printers';
+export { ProcMountHolders, type ProcMountHoldersOptions } from './proc-mount-holders';

@@ -24,9 +24,10 @@ const script = 'p=$(printf "%bX" "$1"); p=${p%X}; shift; exec "$@" "$p"';
 const busyPattern = /busy/i;
 
 /**
- * Runs mount(8)/umount(8). `unmount` tries a normal unmount, and when the target is busy a lazy
- * one (`umount -l`), which detaches it at once so no new open can reach the medium; processes
- * that already hold files there keep them until they close (reported as `busy` in `detail`).
+ * Runs mount(8)/umount(8). `unmount` is a plain unmount: it fails with `busy` while a process
+ * holds a file there (the caller stops the holders first). `detachLazily` is `umount -l`, which
+ * detaches the path at once so no new open can reach the medium, while processes that already
+ * hold files there keep writing to it until they close them: a last resort only.
  * `sealMountPoint` mounts a read-only, size-limited empty tmpfs over the path.
  */
 export class MountCommandControl implements MountControl {
@@ -49,11 +50,12 @@ export class MountCommandControl implements MountControl {
     return this.run(['mount', '-o', 'remount,ro,nosuid,nodev,noexec', '--'], mountPoint);
   }
 
-  async unmount(mountPoint: Uint8Array): Promise<MountStepResult> {
-    const first = await this.run(['umount', '--'], mountPoint);
-    if (first.ok || !first.busy) return first;
-    const lazy = await this.run(['umount', '-l', '--'], mountPoint);
-    return lazy.ok ? { ok: true } : lazy;
+  unmount(mountPoint: Uint8Array): Promise<MountStepResult> {
+    return this.run(['umount', '--'], mountPoint);
+  }
+
+  detachLazily(mountPoint: Uint8Array): Promise<MountStepResult> {
+    return this.run(['umount', '-l', '--'], mountPoint);
   }
 
   sealMountPoint(mountPoint: Uint8Array): Promise<MountStepResult> {

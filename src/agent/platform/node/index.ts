@@ -15,3 +15,4 @@ export { createPasswdFileSource } from './passwd-file-source';
 export { createIpNetworkFacts, readDnsServers, readSysfsInterface, type IpNetworkFactsOptions } from './ip-network-facts';
 export { classifyInterface, parseIpAddrJson, parseIpRouteJson, parseResolvConf, type IpLink, type SysfsInterfaceFacts } from './parse-network-facts';
 export { createTcpCanaryProber, type TcpCanaryProberOptions } from './tcp-canary-prober';
+export { createAutomountRuleFile } from './automount-rule-file';
