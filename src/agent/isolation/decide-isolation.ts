@@ -1,7 +1,7 @@
 /**
  * The isolation decision (pure): given the policy's `spec.isolation`, the terminal's network facts
  * and the canary probe results, list every finding and say whether the terminal is isolated
- * (municipal policy 6(3)ア; docs/isolation.md explains each rule).
+ * (municipal policy 6(3)ア; docs/media.md §8 explains each rule).
  */
 import { msg } from '../../shared/i18n';
 import { cidrContains, parseCidr, parseIpAddress, type CidrBlock, type IpAddress } from '../../shared/policy/net';

@@ -52,7 +52,7 @@ export interface NetworkFacts {
  * What a TCP connect to a canary observed.
  * - `connected`: the handshake completed. Something in another zone answered.
  * - `refused`: a TCP RST (or ICMP port unreachable) came back. The host IS reachable at the network
- *   layer, so this counts as a violation like `connected` (docs/isolation.md §3).
+ *   layer, so this counts as a violation like `connected` (docs/media.md §8).
  * - `unreachable`: no route, or ICMP net/host unreachable or administratively prohibited.
  * - `timeout`: nothing came back before the deadline (dropped): isolated.
  * - `dns-failed`: the canary's host name did not resolve within the deadline.

@@ -20,7 +20,7 @@ interface CheckOptions {
   timeoutMs?: string;
 }
 
-/** `mng isolation …`: the zone isolation check (docs/isolation.md). */
+/** `mng isolation …`: the zone isolation check (docs/media.md §8). */
 export function registerIsolationCommands(program: Command, deps: CommandDeps): void {
   const { io, setExit } = deps;
   const isolation = program.command('isolation').description('他領域との分離の確認 / zone isolation');
