@@ -51,13 +51,14 @@ describe.skipIf(!ready)('agent media control (real agent, real loop media, priva
     { label: 'DENIED', serial: 'MNGDENY01', port: '1-5' },
   ];
   const expires = new Date(Date.now() + 7 * 86_400_000).toISOString();
-  const mediaPolicy: MediaPolicy = {
+  const mediaPolicy: { -readonly [K in keyof MediaPolicy]: MediaPolicy[K] } = {
     implements: ['芽室町ISP 1-6-(3)-ア'],
     classes: { usbStorage: 'deny', optical: 'deny', networkFilesystem: 'deny', otherFuse: 'deny' },
     approvedVolumes: [
       { name: 'IT-0042', deviceSerial: 'MNGALLOW01', action: 'allow', expires, reason: '申請 2026-118（テスト）' },
       { name: 'IT-0043', deviceSerial: 'MNGRO01', action: 'read-only', expires, reason: '申請 2026-119（テスト）' },
     ],
+    // Set in beforeAll: the test's /media folder, quarantined; the approved stick inside it is its own destination.
     exportDestinations: [],
     automount: 'block',
   };
@@ -92,6 +93,7 @@ describe.skipIf(!ready)('agent media control (real agent, real loop media, priva
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'mng-agent-media-'));
     mediaDir = `/media/mngtest-${randomBytes(4).toString('hex')}`;
+    mediaPolicy.exportDestinations = [{ path: mediaDir, action: 'quarantine' }];
     stateDir = path.join(work, 'state');
     rulePath = path.join(work, 'polkit', '10-mynumber-guard-media.rules');
     const sysfs = path.join(work, 'sysfs');
@@ -209,7 +211,23 @@ describe.skipIf(!ready)('agent media control (real agent, real loop media, priva
       const records = (JSON.parse(result.stdout) as { records: { path: string; sha256: string | null; sizeBytes: number | null; outcome: string }[] }).records;
       return records.find((r) => r.path === `${allowed}/export-1.txt`);
     });
-    expect(record).toMatchObject({ sha256: createHash('sha256').update(content).digest('hex'), sizeBytes: Buffer.byteLength(content), outcome: 'recorded' });
+    expect(record).toMatchObject({ sha256: createHash('sha256').update(content).digest('hex'), sizeBytes: Buffer.byteLength(content), outcome: 'recorded', destinationId: 'volume:IT-0042:' + allowed });
+    // Still there: the /media destination around it (quarantine) leaves the approved stick alone.
+    expect(nsenter('test', '-f', `${allowed}/export-1.txt`).code).toBe(0);
+  });
+
+  it('quarantines a file written to the policy destination around the media, and records it once', async () => {
+    const stray = `${mediaDir}/stray.txt`;
+    writeFileSync(stray, '持ち出し禁止\n');
+    const record = await waitFor('the quarantine record', () => {
+      const result = runMng(['exports', 'log', '--state-dir', stateDir, '--json']);
+      if (result.status !== 0) return undefined;
+      return (JSON.parse(result.stdout) as { records: { path: string; outcome: string; destinationId: string }[] }).records.find((r) => r.path === stray);
+    });
+    expect(record).toMatchObject({ outcome: 'quarantined', destinationId: `policy:${mediaDir}` });
+    expect(() => readFileSync(stray)).toThrow();
+    const all = JSON.parse(runMng(['exports', 'log', '--state-dir', stateDir, '--json']).stdout) as { records: { path: string }[] };
+    expect(all.records.filter((r) => r.path === `${media[0]?.mountPoint}/export-1.txt`)).toHaveLength(1);
   });
 
   it('mng media list shows each medium, its class, the decision and why', () => {

@@ -244,6 +244,17 @@ describe('export ledger on real files', () => {
     expect(record?.sha256).toBe(sha256('second version'));
   });
 
+  it('the node hasher gives the SHA-256 of every size around its small-file and chunk limits', async () => {
+    const hasher = createNodeFileHasher();
+    for (const size of [0, 1, 4095, 4096, 4097, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 1024 * 1024 + 3]) {
+      const bytes = randomBytesOf(size);
+      const file = path.join(dir, `size-${size}.bin`);
+      await writeFile(file, bytes);
+      const result = await hasher.hash(file, dir);
+      expect(result, `size ${size}`).toEqual({ state: 'hashed', kind: 'file', sha256: sha256(bytes), facts: expect.objectContaining({ sizeBytes: size }), stable: true });
+    }
+  });
+
   it('the node hasher itself notices a file that grows while it is read', async () => {
     const target = path.join(dir, 'growing.bin');
     await writeFile(target, Buffer.alloc(64 * 1024 * 1024, 1));

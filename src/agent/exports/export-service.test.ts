@@ -9,7 +9,10 @@ import type { ExportAction, ExportRecord } from './model';
 import type { ScannedEntry, FileDisposer, FileEvent, FileEventSource, FileHashResult, FileHasher, LedgerFile } from './ports';
 
 // Service logic with in-memory ports; the real adapters are exercised in test/e2e/exports.test.ts.
-function rig(action: ExportAction, options: { hash?: (path: string, attempt: number) => FileHashResult; disposer?: FileDisposer; ledgerText?: string; scan?: ScannedEntry[] } = {}) {
+function rig(
+  action: ExportAction,
+  options: { hash?: (path: string, attempt: number) => FileHashResult; disposer?: FileDisposer; ledgerText?: string; scan?: ScannedEntry[]; file?: LedgerFile; concurrency?: number; maxUncommitted?: number } = {},
+) {
   let emit: (event: FileEvent) => void = () => undefined;
   const events: FileEventSource = {
     watch(_root, onEvent) {
@@ -28,7 +31,7 @@ function rig(action: ExportAction, options: { hash?: (path: string, attempt: num
     },
   };
   let text = options.ledgerText ?? '';
-  const file: LedgerFile = {
+  const file: LedgerFile = options.file ?? {
     append: (t) => {
       text += t;
       return Promise.resolve();
@@ -52,6 +55,8 @@ function rig(action: ExportAction, options: { hash?: (path: string, attempt: num
     },
     settleMs: 5,
     rescanIntervalMs: 0,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.maxUncommitted !== undefined ? { maxUncommitted: options.maxUncommitted } : {}),
     onRecord: (r) => records.push(r),
   });
   return { ledger, emit: (e: FileEvent) => emit(e), records, audit, attempts };
@@ -117,5 +122,130 @@ describe('createExportLedger', () => {
     await r.ledger.idle();
     expect(r.records.map((x) => x.path)).toEqual(['/m/f']);
     expect(r.attempts.has('/m/e')).toBe(false);
+  });
+
+  it('hashing goes on while records wait for the disk; a record counts (onRecord, idle) only once durable, in order', async () => {
+    // A ledger file whose writes wait until the test opens the gate: a slow fsync.
+    const written: string[] = [];
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const slow: LedgerFile = {
+      append: async (text) => {
+        await gate;
+        written.push(text);
+      },
+      read: () => Promise.resolve(undefined),
+    };
+    const r = rig('record', { file: slow, concurrency: 2 });
+    await r.ledger.start();
+    for (let i = 0; i < 10; i += 1) r.emit({ type: 'add', path: `/m/p${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // All 10 were hashed with 2 slots although none is durable yet.
+    expect(r.attempts.size).toBe(10);
+    expect(r.records).toEqual([]);
+    let idle = false;
+    const idling = r.ledger.idle().then(() => (idle = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(idle).toBe(false);
+    openGate();
+    await idling;
+    expect(r.records.map((x) => x.path)).toEqual(Array.from({ length: 10 }, (_, i) => `/m/p${i}`));
+    expect(written.join('').trim().split('\n')).toHaveLength(10);
+    expect(r.audit).toHaveLength(10);
+  });
+
+  it('back-pressure: past maxUncommitted records, hashing waits for the disk', async () => {
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const slow: LedgerFile = { append: () => gate, read: () => Promise.resolve(undefined) };
+    const r = rig('record', { file: slow, concurrency: 1, maxUncommitted: 3 });
+    await r.ledger.start();
+    for (let i = 0; i < 10; i += 1) r.emit({ type: 'add', path: `/m/q${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // One slot: 3 commits in flight are allowed, the 4th hash holds the slot until they are durable.
+    expect(r.attempts.size).toBe(4);
+    openGate();
+    await r.ledger.idle();
+    expect(r.records).toHaveLength(10);
+  });
+
+  it('a ledger that cannot be written is reported as a fault, and the record is not counted', async () => {
+    const faults: unknown[] = [];
+    const broken: LedgerFile = { append: () => Promise.reject(new Error('EIO')), read: () => Promise.resolve(undefined) };
+    const r = rig('record', { file: broken });
+    // The rig's reportFault throws; this test needs the fault as a value.
+    let emitBroken: (event: FileEvent) => void = () => undefined;
+    const ledger = createExportLedger({
+      destinations: [{ id: 'd', path: '/m', action: 'record', volume: { mountPoint: '/m' } }],
+      events: { watch: (_root, onEvent) => ((emitBroken = onEvent), { ready: Promise.resolve(), close: () => Promise.resolve() }), scan: () => Promise.resolve([]) },
+      hasher: { hash: () => Promise.resolve({ state: 'hashed', kind: 'file', sha256: 'a'.repeat(64), facts: { sizeBytes: 1, mtimeMs: 1, uid: 0 }, stable: true }) },
+      store: createLedgerStore(broken),
+      disposer: { quarantine: () => Promise.resolve(ok({ quarantinePath: '/q' })), remove: () => Promise.resolve(ok(undefined)) },
+      users: { userName: () => Promise.resolve(undefined) },
+      audit: { append: (e) => (r.audit.push(e), Promise.resolve({ seq: 1, hash: '' })) },
+      clock: systemClock,
+      reportFault: (error) => faults.push(error),
+      settleMs: 1,
+      rescanIntervalMs: 0,
+      onRecord: (x) => r.records.push(x),
+    });
+    await ledger.start();
+    emitBroken({ type: 'add', path: '/m/x' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await ledger.idle();
+    expect(faults).toEqual([new Error('EIO')]);
+    expect(r.records).toEqual([]);
+    // The audit event (the authority) is written first; the missing index line makes the next
+    // rescan record the file again rather than lose it.
+    expect(r.audit.map((e) => e.type)).toEqual(['export.recorded']);
+  });
+
+  it('a folder that belongs to a nested destination is recorded there only, by events and by the rescan', async () => {
+    const emitters = new Map<string, (event: FileEvent) => void>();
+    const records: ExportRecord[] = [];
+    const memory: LedgerFile = { append: () => Promise.resolve(), read: () => Promise.resolve(undefined) };
+    const scanned: Record<string, ScannedEntry[]> = {
+      '/media': [
+        { path: '/media/taro/STICK/old.txt', kind: 'file', sizeBytes: 1, mtimeMs: 1 },
+        { path: '/media/taro/left.txt', kind: 'file', sizeBytes: 1, mtimeMs: 1 },
+      ],
+      '/media/taro/STICK': [{ path: '/media/taro/STICK/old.txt', kind: 'file', sizeBytes: 1, mtimeMs: 1 }],
+    };
+    const ledger = createExportLedger({
+      destinations: [
+        { id: 'policy:/media', path: '/media', action: 'quarantine', volume: { mountPoint: '/' }, excludes: ['/media/taro/STICK'] },
+        { id: 'volume:IT-1', path: '/media/taro/STICK', action: 'record', volume: { mountPoint: '/media/taro/STICK' } },
+      ],
+      events: {
+        watch: (root, onEvent) => (emitters.set(root, onEvent), { ready: Promise.resolve(), close: () => Promise.resolve() }),
+        scan: (root) => Promise.resolve(scanned[root] ?? []),
+      },
+      hasher: { hash: () => Promise.resolve({ state: 'hashed', kind: 'file', sha256: 'a'.repeat(64), facts: { sizeBytes: 1, mtimeMs: 2, uid: 0 }, stable: true }) },
+      store: createLedgerStore(memory),
+      disposer: { quarantine: () => Promise.resolve(ok({ quarantinePath: '/q' })), remove: () => Promise.resolve(ok(undefined)) },
+      users: { userName: () => Promise.resolve(undefined) },
+      audit: { append: () => Promise.resolve({ seq: 1, hash: '' }) },
+      clock: systemClock,
+      reportFault: (error) => {
+        throw error;
+      },
+      settleMs: 1,
+      rescanIntervalMs: 0,
+      onRecord: (record) => records.push(record),
+    });
+    await ledger.start();
+    await ledger.idle();
+    // chokidar on /media also sees the stick's files; only the stick's destination takes them.
+    emitters.get('/media')?.({ type: 'add', path: '/media/taro/STICK/new.txt' });
+    emitters.get('/media/taro/STICK')?.({ type: 'add', path: '/media/taro/STICK/new.txt' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await ledger.idle();
+    const seen = records.map((r) => [r.path, r.destinationId, r.outcome]).sort();
+    expect(seen).toEqual([
+      ['/media/taro/STICK/new.txt', 'volume:IT-1', 'recorded'],
+      ['/media/taro/STICK/old.txt', 'volume:IT-1', 'recorded'],
+      ['/media/taro/left.txt', 'policy:/media', 'quarantined'],
+    ]);
+    await ledger.stop();
   });
 });

@@ -34,6 +34,17 @@ export interface ExportDestination {
   readonly path: string;
   readonly action: ExportAction;
   readonly volume: VolumeIdentity;
+  /**
+   * Absolute folders inside `path` that belong to another destination (an approved stick mounted
+   * below `/media`): files there are left to that destination, so each file is recorded once,
+   * with the action meant for where it lies.
+   */
+  readonly excludes?: readonly string[];
+}
+
+/** True when `path` lies in one of the destination's excluded folders. */
+export function isExcludedFromDestination(destination: ExportDestination, path: string): boolean {
+  return (destination.excludes ?? []).some((folder) => path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`));
 }
 
 /**

@@ -10,6 +10,15 @@ import type { ExportEntryKind, FileEventSource, ScannedEntry } from '../../expor
  * ledger service debounces per path instead. libuv drops inotify's IN_Q_OVERFLOW silently, so
  * lost events are only visible as watcher errors (ENOSPC, EMFILE); the service rescans on those
  * and periodically.
+ *
+ * Cost (profiled with bench/exports.ts, issue #4 item 2): chokidar answers every inotify event in
+ * a directory by re-reading the whole directory and lstat-ing every entry (readdirp with stats is
+ * forced internally; re-reads run back to back while events keep coming), then lstats and
+ * fs.watches each new file. During a 10,000-file burst into one folder that is ~45 % of the
+ * ledger's CPU (re-reads ~30 %, per-file watch ~13 %); no chokidar option turns it off (depth,
+ * alwaysStat, atomic, awaitWriteFinish change nothing here), so the ledger keeps its own share
+ * small instead. `alwaysStat` stays off: the hasher must lstat at hash time anyway (a path can be
+ * swapped for a link or a device node after the event), so event stats would only add a stat.
  */
 export function createChokidarFileEventSource(): FileEventSource {
   return {
@@ -24,9 +33,11 @@ export function createChokidarFileEventSource(): FileEventSource {
         alwaysStat: false,
         ignorePermissionErrors: false,
       });
-      watcher.on('add', (file) => onEvent({ type: 'add', path: path.resolve(root, file) }));
-      watcher.on('change', (file) => onEvent({ type: 'change', path: path.resolve(root, file) }));
-      watcher.on('unlink', (file) => onEvent({ type: 'unlink', path: path.resolve(root, file) }));
+      // chokidar reports paths as given: absolute for an absolute root, so resolve only otherwise.
+      const absolute = (file: string): string => (path.isAbsolute(file) ? file : path.resolve(root, file));
+      watcher.on('add', (file) => onEvent({ type: 'add', path: absolute(file) }));
+      watcher.on('change', (file) => onEvent({ type: 'change', path: absolute(file) }));
+      watcher.on('unlink', (file) => onEvent({ type: 'unlink', path: absolute(file) }));
       watcher.on('error', (error: unknown) => {
         const code = (error as NodeJS.ErrnoException).code;
         const overflow = code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE';
