@@ -3,13 +3,22 @@
 // by its device (a loop device that a sysfs fixture puts on USB → usb-storage) and remounts
 // read-only (usb-and-media.md §7); fusefat has no device → other-fuse, and is denied by unmount.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createExportLedger, createLedgerStore, createPasswdUserDirectory, type ExportRecord } from '../../src/agent/exports';
 import { decideMountClass, indexBlockDevices, parseMountinfo, type Mount } from '../../src/agent/mounts';
 import { MountCommandControl, SysfsBlockFacts } from '../../src/agent/platform/linux';
+import {
+  createChokidarFileEventSource,
+  createJsonlLedgerFile,
+  createNodeFileDisposer,
+  createNodeFileHasher,
+  createPasswdFileSource,
+} from '../../src/agent/platform/node';
+import { systemClock } from '../../src/shared/clock';
 import { usbBusPath, writeBlockTree } from '../helpers/block-sysfs-tree';
 import { releaseMountPoint, runCommand } from '../helpers/loop-media';
 import { needTools } from '../helpers/system-tools';
@@ -83,5 +92,56 @@ describe.skipIf(!ready)('FUSE media', () => {
     expect(await control.unmount(bytes)).toEqual({ ok: true });
     expect(await control.sealMountPoint(bytes)).toEqual({ ok: true });
     expect(() => writeFileSync(path.join(mountPoint, 'leak.txt'), 'x')).toThrow(expect.objectContaining({ code: 'EROFS' }));
+  });
+
+  it.each(['exfat-fuse', 'fusefat'] as const)('allowed %s medium: every file written is in the ledger with its SHA-256 (inotify on FUSE)', async (kind) => {
+    const image = path.join(work, 'allowed.img');
+    run('truncate', ['-s', '16M', image]);
+    if (kind === 'exfat-fuse') {
+      run('mkfs.exfat', [image]);
+      loop = run('losetup', ['--find', '--show', image]);
+      run('mount.exfat-fuse', [loop, mountPoint]);
+    } else {
+      // No volume label: fusefat shows a label as a directory entry, which the ledger's first scan would record too.
+      run('mkfs.vfat', [image]);
+      execFileSync('fusefat', ['-o', 'rw+', image, mountPoint], { stdio: 'ignore' });
+    }
+    const records: ExportRecord[] = [];
+    const ledger = createExportLedger({
+      destinations: [{ id: `volume:test:${mountPoint}`, path: mountPoint, action: 'record', volume: { mountPoint } }],
+      events: createChokidarFileEventSource(),
+      hasher: createNodeFileHasher(),
+      store: createLedgerStore(createJsonlLedgerFile(path.join(work, 'state'))),
+      disposer: createNodeFileDisposer(path.join(work, 'quarantine')),
+      users: createPasswdUserDirectory(createPasswdFileSource(), systemClock),
+      audit: { append: () => Promise.resolve({ seq: 1, hash: '0'.repeat(64) }) },
+      clock: systemClock,
+      reportFault: (error) => {
+        throw error;
+      },
+      rescanIntervalMs: 0,
+      onRecord: (record) => records.push(record),
+    });
+    await ledger.start();
+    try {
+      const files = new Map<string, Buffer>();
+      for (let i = 0; i < 20; i += 1) {
+        const content = randomBytes(1000 + i * 517);
+        // fusefat writes 8.3 names only; exFAT takes Unicode names.
+        const file = path.join(mountPoint, kind === 'fusefat' ? `EXP${i}.BIN` : `住民データ-${i}.bin`);
+        writeFileSync(file, content);
+        files.set(file, content);
+      }
+      const started = Date.now();
+      while (records.length < files.size && Date.now() - started < 15_000) await new Promise((resolve) => setTimeout(resolve, 20));
+      await ledger.idle();
+      expect(records.map((r) => r.path).sort()).toEqual([...files.keys()].sort());
+      for (const record of records) {
+        expect(record.sha256).toBe(createHash('sha256').update(files.get(record.path) as Buffer).digest('hex'));
+        expect(record.outcome).toBe('recorded');
+      }
+    } finally {
+      await ledger.stop();
+    }
   });
 });
