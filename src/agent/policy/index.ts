@@ -57,3 +57,4 @@ export {
   type VerifiedPolicy,
   type VerifyOptions,
 } from './verify-bundle';
+export { parsePolicyState, type PolicyState } from './policy-state';

@@ -5,7 +5,7 @@ import { msg } from '../../shared/i18n';
 import { runIsolationCheck, type IsolationCheck } from '../../agent/isolation';
 import { createIpNetworkFacts, createTcpCanaryProber } from '../../agent/platform/node';
 import { defineAction, ExitCode, type CliContext } from '../context';
-import { loadPolicy } from '../load-policy';
+import { loadPolicy, loadPolicyInForce } from '../load-policy';
 import type { CommandDeps } from '../program';
 
 /** Bounds of `--timeout-ms` (the policy's own bounds are 100..10000). */
@@ -15,7 +15,8 @@ const maxTimeoutMs = 60_000;
 const maxParallelProbes = 32;
 
 interface CheckOptions {
-  policy: string;
+  policy?: string;
+  stateDir?: string;
   trust?: string;
   timeoutMs?: string;
 }
@@ -30,7 +31,8 @@ export function registerIsolationCommands(program: Command, deps: CommandDeps): 
       'この端末の分離を今すぐ確認する（インターフェース・経路・DNS・カナリア）。分離: 0、違反: 1（1 行に 1 件）、確認できない: 2 / ' +
         'check this terminal now (interfaces, routes, DNS, canaries); exit 0 isolated, 1 violation (one per line), 2 could not check',
     )
-    .requiredOption('--policy <file>', 'ポリシー（YAML）またはバンドル（JSON） / policy YAML or bundle JSON')
+    .option('--policy <file>', 'ポリシー（YAML）またはバンドル（JSON） / policy YAML or bundle JSON')
+    .option('--state-dir <dir>', 'エージェントが適用中のポリシーを使う（状態フォルダ。--trust 省略時は /etc/mynumber-guard/trust.d で検証） / use the policy the agent has in force (its state folder)')
     .option('--trust <path>', 'バンドルの署名を検証する公開鍵（.pub.pem のフォルダかファイル） / public keys to verify a bundle with')
     .option('--timeout-ms <ms>', 'カナリア 1 件の待ち時間（ミリ秒、既定はポリシーの canaryTimeoutMs） / per-canary timeout (ms; default: the policy)')
     .action(defineAction(io, setExit, (ctx, options: CheckOptions) => runCheck(ctx, options)));
@@ -52,7 +54,11 @@ function sanitize(text: string): string {
 
 async function runCheck(ctx: CliContext, options: CheckOptions): Promise<ExitCode> {
   const timeoutMs = parseTimeout(options.timeoutMs);
-  const policy = await loadPolicy(ctx, options.policy, options.trust);
+  if ((options.policy === undefined) === (options.stateDir === undefined)) {
+    throw new MngError(ErrorCode.InvalidArgument, msg('--policy か --state-dir のどちらか一方を指定してください', 'give exactly one of --policy and --state-dir'));
+  }
+  const policy =
+    options.policy !== undefined ? await loadPolicy(ctx, options.policy, options.trust) : await loadPolicyInForce(ctx, options.stateDir as string, options.trust);
   let check: IsolationCheck;
   try {
     check = await runIsolationCheck({
