@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Bundles the Node entry points (agent, mng CLI) into dist/ with esbuild. Runs on `npm ci`
+// Bundles the Node entry points (agent, mng CLI) into dist/ with esbuild, and the tray app into
+// dist/electron/ (scripts/build-electron.mjs). Runs on `npm ci`
 // (prepare), before `npm start`, and from the test global setup, so dist/ is never stale.
 // Dependencies stay external: they are loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { buildElectron } from './build-electron.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,6 +31,7 @@ export async function buildAll({ quiet = false } = {}) {
     logLevel: quiet ? 'error' : 'warning',
     banner: { js: '#!/usr/bin/env node' },
   });
+  await buildElectron({ quiet: true });
   if (!quiet) process.stderr.write(`build: dist/ in ${Date.now() - started} ms\n`);
 }
 

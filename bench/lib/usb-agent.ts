@@ -205,7 +205,7 @@ export async function measureAgentHotplug(options: {
         `sysfsRoot: ${testbed.root}`,
         // The umockdev testbed has no block devices or network: media, channels and isolation would judge
         // the machine's real mounts against an empty sysfs (enforce mode). This rig is about USB only.
-        'disabledControls: [media, channels, isolation]',
+        'disabledControls: [media, channels, isolation, mfa]',
         'canaryProbes: false',
         '',
       ].join('\n'),

@@ -29,6 +29,11 @@ import { createChannelsControl, createChannelsEnforcer } from './channels';
 import { createExportLedger, createLedgerStore, createPasswdUserDirectory } from './exports';
 import { createIsolationControl, createIsolationMonitor } from './isolation';
 import { createMediaControl, type MediaControl } from './media';
+import { createMfaService, createPamOathReplayLedger, defaultPamOathUsersfile, defaultPamOathWindowSteps } from './mfa';
+import { createIpcGate } from './ipc';
+import { createNotifier, exportNotice, mediaNotice, usbBlockedNotice, type Notifier } from './notify';
+import { createSessionService } from './session';
+import { createMfaViewCache, createUnlockControl, createUnlockHandlers, monitorOnlySessionControl, type UnlockControl } from './unlock';
 import { createMountEnforcer, parseMountinfo, udisksPolkitRulePath } from './mounts';
 import {
   createPolicyBundle,
@@ -43,6 +48,7 @@ import { createPolicyUsbMatcher, createUsbControl, createUsbEnforcer, parseUsbDe
 import {
   BlkidVolumeIdentity,
   CupsPrinterQueues,
+  createLogindSessions,
   MountCommandControl,
   MountinfoMountTable,
   ProcMountHolders,
@@ -55,6 +61,14 @@ import {
 import { createAgentRuntime, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
 import {
   createAutomountRuleFile,
+  createFileEmergencyCodeStore,
+  createFileSecretStore,
+  createFileTokenIssuer,
+  createFileVerificationStateStore,
+  createPamOathUsersfileFile,
+  createUnixSocketIpcServer,
+  defaultAgentSocketPath,
+  defaultTokenDir,
   createChokidarFileEventSource,
   createFilePolicyStateStore,
   createIpNetworkFacts,
@@ -90,6 +104,12 @@ const productionDefaults: AgentDefaults = {
   disabledControls: [],
   canaryProbes: true,
   automountRulePath: udisksPolkitRulePath,
+  socketPath: defaultAgentSocketPath,
+  tokenDir: defaultTokenDir,
+  mfaKeyFile: '/etc/mynumber-guard/mfa.key',
+  trayEnrollment: false,
+  loginDeadlineSeconds: 300,
+  pamOathUsersfile: defaultPamOathUsersfile,
 };
 
 const usage = `mynumber-guard agent ${agentVersion}
@@ -279,6 +299,13 @@ function developmentDefaults(): AgentDefaults {
     // network: never connect to them unless asked (--canary-probes on).
     canaryProbes: false,
     automountRulePath: path.join(stateDir, 'polkit', '10-mynumber-guard-media.rules'),
+    socketPath: path.join(stateDir, 'run', 'agent.sock'),
+    tokenDir: path.join(stateDir, 'run', 'tokens'),
+    mfaKeyFile: path.join(stateDir, 'dev-keys', 'mfa.key'),
+    // A developer enrolls their own phone from the tray; a managed terminal leaves this to IT.
+    trayEnrollment: true,
+    loginDeadlineSeconds: 0,
+    pamOathUsersfile: path.join(stateDir, 'users.oath'),
   };
 }
 
@@ -373,6 +400,9 @@ async function run(options: StartOptions): Promise<number> {
     const controls: AgentControl[] = [];
     let publishSoon: () => void = () => undefined;
     const spec = () => policy.current()?.policy.spec;
+    // Staff are told when something is blocked: notices go to every session's tray (issue #5).
+    let unlock: UnlockControl | undefined;
+    const notifier: Notifier = createNotifier({ clock, publish: (notification) => unlock?.notify(notification) });
     const disabled = new Set<ControlName>(config.disabledControls);
     const add = (name: ControlName, implementsClauses: () => readonly string[], make: () => AgentControl): void => {
       controls.push(disabled.has(name) ? createDisabledControl(name, implementsClauses) : make());
@@ -401,7 +431,13 @@ async function run(options: StartOptions): Promise<number> {
           clock,
           logger,
           mode: config.mode,
-          onDecision: () => publishSoon(),
+          onDecision: (event) => {
+            publishSoon();
+            // New devices only: a rescan or a policy change re-deciding what is plugged in is not news.
+            if (event.trigger === 'hotplug' && event.mode === 'enforce' && event.decision.target !== 'allow') {
+              notifier.notify(usbBlockedNotice(event.device, event.decision.port, event.decision.target));
+            }
+          },
         });
         return createUsbControl({
           enforcer,
@@ -448,6 +484,9 @@ async function run(options: StartOptions): Promise<number> {
               users,
               audit,
               clock,
+              onRecord: (record) => {
+                if (record.outcome === 'quarantined' || record.outcome === 'deleted') notifier.notify(exportNotice(record.path, record.outcome));
+              },
               reportFault: (error) => {
                 logger.error({ err: isMngError(error) ? error.text.en : String(error) }, 'export ledger fault');
                 void audit.append({ type: 'export.fault', severity: 'alert', data: { detail: isMngError(error) ? error.text.en : String(error) } }).catch(() => undefined);
@@ -461,6 +500,11 @@ async function run(options: StartOptions): Promise<number> {
           mode: config.mode,
           audit,
           clock,
+          onAction: (action) => {
+            if (config.mode === 'enforce' && action.outcome.state === 'applied' && (action.action === 'deny' || action.action === 'read-only')) {
+              notifier.notify(mediaNotice(action.mountPoint, action.action));
+            }
+          },
         });
         return media;
       });
@@ -499,6 +543,73 @@ async function run(options: StartOptions): Promise<number> {
           canaryProbes: config.canaryProbes,
         }),
       );
+      add('mfa', () => spec()?.mfa.implements ?? [], () => {
+        const mfaDir = path.join(config.stateDir, 'mfa');
+        const mfa = createMfaService({
+          secrets: createFileSecretStore({ dir: path.join(mfaDir, 'secrets'), keyFile: config.mfaKeyFile }),
+          states: createFileVerificationStateStore({ dir: path.join(mfaDir, 'state') }),
+          emergency: createFileEmergencyCodeStore({ dir: path.join(mfaDir, 'emergency') }),
+          audit,
+          clock,
+          policy: () => spec()?.mfa,
+          hostName: os.hostname(),
+          // pam_oath at logon checks the same tokens: a code used at one is spent at the other.
+          sharedReplay: createPamOathReplayLedger({
+            file: createPamOathUsersfileFile({ location: config.pamOathUsersfile, ownerUid: process.getuid?.() ?? 0 }),
+            utcOffsetMinutes: () => -new Date(clock.nowMs()).getTimezoneOffset(),
+            windowSteps: defaultPamOathWindowSteps,
+          }),
+        });
+        const views = createMfaViewCache({ mfa, maxFailures: () => spec()?.mfa.lockout.maxFailures ?? 5 });
+        const logind = createLogindSessions();
+        const reportError = (error: unknown): void => logger.error({ err: isMngError(error) ? error.text.en : String(error) }, 'mfa control fault');
+        const sessions = createSessionService({
+          sessions: logind,
+          // Monitor mode never locks or ends an OS session; it audits what it would have done.
+          control: config.mode === 'enforce' ? logind : monitorOnlySessionControl(audit),
+          audit,
+          clock,
+          monotonicMs: () => performance.now(),
+          policy: () => spec()?.mfa,
+          mfaView: (user) => views.view(user),
+          onState: (state) => unlock?.sessionStateChanged(state),
+          onError: reportError,
+          settings: { loginDeadlineSeconds: config.loginDeadlineSeconds },
+        });
+        const tokens = createFileTokenIssuer({ dir: config.tokenDir });
+        const users = createPasswdUserDirectory(createPasswdFileSource(), clock);
+        const gate = createIpcGate({
+          handlers: createUnlockHandlers({
+            mfa,
+            sessions,
+            userName: (uid) => users.userName(uid),
+            trayEnrollment: config.trayEnrollment,
+            viewChanged: async (user) => {
+              await views.refresh(user);
+              for (const state of sessions.list()) if (state.user === user) await gate.publishSessionState(state);
+            },
+          }),
+          tokens,
+          sessions: { ownerOf: (sessionId) => Promise.resolve(sessions.owner(sessionId) ?? null) },
+          audit,
+          clock,
+          logger,
+        });
+        const control = createUnlockControl({
+          sessions,
+          gate,
+          server: createUnixSocketIpcServer({ path: config.socketPath, acceptor: gate, logger }),
+          tokens,
+          mode: config.mode,
+          implementsClauses: () => spec()?.mfa.implements ?? [],
+          hasPolicy: () => spec() !== undefined,
+          refreshView: (user) => views.refresh(user),
+          reportError,
+          selfUid: process.getuid?.() ?? 0,
+        });
+        unlock = control;
+        return control;
+      });
     } else {
       for (const name of config.disabledControls) controls.push(createDisabledControl(name, () => []));
     }

@@ -8,6 +8,9 @@ import { registerUsbDeviceCommands } from './commands/usb-devices';
 import { registerIsolationCommands } from './commands/isolation';
 import { registerExportsCommands } from './commands/exports';
 import { registerMediaCommands } from './commands/media';
+import { registerMfaCommands } from './commands/mfa';
+import { registerMfaPamCommands } from './commands/mfa-pam';
+import { registerMfaPskcCommands } from './commands/mfa-pskc';
 
 /** What every command group receives to register itself. */
 export interface CommandDeps {
@@ -41,6 +44,9 @@ export function createProgram(deps: CommandDeps): Command {
   registerIsolationCommands(program, deps);
   registerExportsCommands(program, deps);
   registerMediaCommands(program, deps);
+  registerMfaCommands(program, deps);
+  registerMfaPskcCommands(program, deps);
+  registerMfaPamCommands(program, deps);
   for (const command of program.commands) applyCommonSettings(command, deps);
   return program;
 }

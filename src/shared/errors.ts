@@ -20,6 +20,9 @@ export const ErrorCode = {
   UsbHotplugFailed: 'AGENT_E_USB_HOTPLUG_FAILED',
   MountWatchFailed: 'AGENT_E_MOUNT_WATCH_FAILED',
   MountTableUnreadable: 'AGENT_E_MOUNT_TABLE_UNREADABLE',
+  MfaStoreCorrupt: 'AGENT_E_MFA_STORE_CORRUPT',
+  IpcListenFailed: 'AGENT_E_IPC_LISTEN_FAILED',
+  IpcTokenWriteFailed: 'AGENT_E_IPC_TOKEN_WRITE_FAILED',
   Internal: 'MNG_E_INTERNAL',
 } as const;
 

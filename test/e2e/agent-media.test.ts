@@ -131,7 +131,7 @@ describe.skipIf(!ready)('agent media control (real agent, real loop media, priva
         `sysfsRoot: ${sysfs}`,
         `automountRulePath: ${rulePath}`,
         // This test is about media; USB, radios and the network are other tests' business.
-        'disabledControls: [usb, channels, isolation]',
+        'disabledControls: [usb, channels, isolation, mfa]',
         'canaryProbes: false',
         '',
       ].join('\n'),

@@ -83,6 +83,9 @@ describe('agent process', () => {
         // Network tests only contact loopback and their own namespaces: never the policy's canaries.
         'canaryProbes: false',
         `automountRulePath: ${path.join(dir, 'polkit', 'media.rules')}`,
+        `socketPath: ${path.join(dir, 'run', 'agent.sock')}`,
+        `tokenDir: ${path.join(dir, 'run', 'tokens')}`,
+        `mfaKeyFile: ${path.join(dir, 'keys', 'mfa.key')}`,
         '',
       ].join('\n'),
     );

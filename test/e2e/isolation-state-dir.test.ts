@@ -33,7 +33,7 @@ describe.skipIf(!needTools('ip'))('mng isolation check --state-dir', () => {
         `trustStore: ${path.join(dir, 'it.pub.pem')}`,
         `logFile: ${path.join(dir, 'agent.log')}`,
         'canaryProbes: false',
-        'disabledControls: [usb, media, channels, isolation]',
+        'disabledControls: [usb, media, channels, isolation, mfa]',
         '',
       ].join('\n'),
     );

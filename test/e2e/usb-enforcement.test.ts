@@ -101,7 +101,7 @@ describe.skipIf(!needTools('umockdev-run', 'udevadm'))('USB enforcement under um
         `sysfsRoot: ${testbed.root}`,
         // The umockdev testbed has no block devices or network: media, channels and isolation would judge
         // the machine's real mounts against an empty sysfs (enforce mode). This rig is about USB only.
-        'disabledControls: [media, channels, isolation]',
+        'disabledControls: [media, channels, isolation, mfa]',
         'canaryProbes: false',
         '',
       ].join('\n'),

@@ -13,6 +13,12 @@ const defaults: AgentDefaults = {
   disabledControls: [],
   canaryProbes: true,
   automountRulePath: '/etc/polkit-1/rules.d/10-mynumber-guard-media.rules',
+  socketPath: '/run/mynumber-guard/agent.sock',
+  tokenDir: '/run/mynumber-guard/tokens',
+  mfaKeyFile: '/etc/mynumber-guard/mfa.key',
+  trayEnrollment: false,
+  loginDeadlineSeconds: 300,
+  pamOathUsersfile: '/etc/mynumber-guard/users.oath',
 };
 
 describe('parseAgentConfigText', () => {
@@ -31,7 +37,7 @@ describe('parseAgentConfigText', () => {
     ['duplicate key', 'mode: monitor\nmode: enforce\n', /not valid YAML/, /YAML が正しくありません/],
     ['out of range', 'postureIntervalSeconds: 1\n', /postureIntervalSeconds/, /postureIntervalSeconds/],
     ['not a mapping', '- a\n- b\n', /setting \(root\)/, /設定項目 \(root\)/],
-    ['unknown control', 'disabledControls: [media, mfa]\n', /setting disabledControls\.1/, /設定項目 disabledControls\.1/],
+    ['unknown control', 'disabledControls: [media, printer]\n', /setting disabledControls\.1/, /設定項目 disabledControls\.1/],
     ['canaryProbes not a boolean', 'canaryProbes: "no"\n', /setting canaryProbes/, /設定項目 canaryProbes/],
   ])('rejects %s with a message naming the file and field', (_name, text, en, ja) => {
     const result = parseAgentConfigText(text, '/etc/mynumber-guard/agent.yaml');

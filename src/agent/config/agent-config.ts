@@ -15,7 +15,7 @@ export type LogLevel = (typeof logLevels)[number];
  * (never as enforced) in the summary and the posture report, and named in `agent.started`. For
  * test rigs and staged roll-outs; a managed terminal runs them all.
  */
-export const switchableControls = ['usb', 'media', 'channels', 'isolation'] as const;
+export const switchableControls = ['usb', 'media', 'channels', 'isolation', 'mfa'] as const;
 export type SwitchableControl = (typeof switchableControls)[number];
 
 /** The agent configuration file (`/etc/mynumber-guard/agent.yaml`), every field optional. */
@@ -33,6 +33,12 @@ export const agentConfigFileSchema = z
     disabledControls: z.array(z.enum(switchableControls)).max(switchableControls.length).optional(),
     canaryProbes: z.boolean().optional(),
     automountRulePath: z.string().min(1).max(4096).optional(),
+    socketPath: z.string().min(1).max(107).optional(),
+    tokenDir: z.string().min(1).max(4096).optional(),
+    mfaKeyFile: z.string().min(1).max(4096).optional(),
+    trayEnrollment: z.boolean().optional(),
+    loginDeadlineSeconds: z.number().int().min(0).max(86_400).optional(),
+    pamOathUsersfile: z.string().min(1).max(4096).optional(),
   })
   .strict();
 
@@ -60,6 +66,18 @@ export interface AgentConfig {
   readonly canaryProbes: boolean;
   /** Where the udisks2 polkit rule is kept (`/etc/polkit-1/rules.d/10-mynumber-guard-media.rules`). */
   readonly automountRulePath: string;
+  /** The local socket the tray apps and `mng` connect to (a Unix socket path: at most 107 bytes). */
+  readonly socketPath: string;
+  /** Per-user IPC tokens (`<tokenDir>/<uid>`, readable by that user only). */
+  readonly tokenDir: string;
+  /** The key that encrypts TOTP secrets at rest, kept apart from the state folder. */
+  readonly mfaKeyFile: string;
+  /** Whether users may enroll their own token from the tray (first-use trust; off on managed terminals). */
+  readonly trayEnrollment: boolean;
+  /** A session that has not completed MFA this long after login is ended (s); 0 = never. */
+  readonly loginDeadlineSeconds: number;
+  /** The pam_oath usersfile whose replay state the agent shares (`mng mfa pam install`); absent = nothing shared. */
+  readonly pamOathUsersfile: string;
   /** True when no configuration was given and the development defaults apply (see README). */
   readonly development: boolean;
 }
@@ -123,6 +141,12 @@ export function resolveAgentConfig(
     disabledControls: [...new Set(flags.disabledControls ?? file?.disabledControls ?? defaults.disabledControls)],
     canaryProbes: flags.canaryProbes ?? file?.canaryProbes ?? defaults.canaryProbes,
     automountRulePath: flags.automountRulePath ?? file?.automountRulePath ?? defaults.automountRulePath,
+    socketPath: flags.socketPath ?? file?.socketPath ?? defaults.socketPath,
+    tokenDir: flags.tokenDir ?? file?.tokenDir ?? defaults.tokenDir,
+    mfaKeyFile: flags.mfaKeyFile ?? file?.mfaKeyFile ?? defaults.mfaKeyFile,
+    trayEnrollment: flags.trayEnrollment ?? file?.trayEnrollment ?? defaults.trayEnrollment,
+    loginDeadlineSeconds: flags.loginDeadlineSeconds ?? file?.loginDeadlineSeconds ?? defaults.loginDeadlineSeconds,
+    pamOathUsersfile: flags.pamOathUsersfile ?? file?.pamOathUsersfile ?? defaults.pamOathUsersfile,
     development,
   };
 }

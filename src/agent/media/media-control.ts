@@ -38,6 +38,8 @@ export interface MediaControlDeps {
   readonly mode: 'monitor' | 'enforce';
   readonly audit: AuditSink;
   readonly clock: Clock;
+  /** Called once for every new enforcement action (the notifier tells staff). */
+  readonly onAction?: (action: RecentMediaAction) => void;
 }
 
 /** The media control, plus the hook the mount enforcer calls after every evaluation. */
@@ -174,7 +176,7 @@ export function createMediaControl(deps: MediaControlDeps): MediaControl {
       for (const state of states ?? []) {
         if (state.outcome.state === 'not-needed' || recorded.has(state)) continue;
         recorded.add(state);
-        recent.push({
+        const action: RecentMediaAction = {
           at: new Date(deps.clock.nowMs()).toISOString(),
           mountPoint: state.mount.mountPoint.display,
           source: state.mount.source.display,
@@ -184,8 +186,10 @@ export function createMediaControl(deps: MediaControlDeps): MediaControl {
           reason: state.decision.reason,
           approvedVolume: state.decision.approvedVolume,
           outcome: state.outcome,
-        });
+        };
+        recent.push(action);
         if (recent.length > recentActionsKept) recent.shift();
+        deps.onAction?.(action);
       }
       if (!started || replanPending) return;
       replanPending = true;

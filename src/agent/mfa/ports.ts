@@ -17,6 +17,8 @@ export interface SecretStore {
 export interface VerificationStateStore {
   get(user: string): Promise<VerificationState | null>;
   put(state: VerificationState): Promise<void>;
+  /** Users with a stored state (for status); optional so minimal fakes need not implement it. */
+  list?(): Promise<string[]>;
 }
 
 /** Port: emergency codes (hashes only). */
@@ -24,4 +26,12 @@ export interface EmergencyCodeStore {
   list(user: string): Promise<EmergencyCodeRecord[]>;
   put(record: EmergencyCodeRecord): Promise<void>;
   replaceAll(user: string, records: readonly EmergencyCodeRecord[]): Promise<void>;
+}
+
+/** Port: the pam_oath usersfile (Linux logon), read and updated atomically. */
+export interface PamOathUsersfileAccess {
+  /** The file's text, or null when there is none (pam_oath not set up: nothing to share). */
+  read(): Promise<string | null>;
+  /** Read-modify-write; `change` returns the new text or null to leave the file alone. */
+  update(change: (current: string | null) => string | null): Promise<unknown>;
 }

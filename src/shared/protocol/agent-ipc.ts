@@ -157,6 +157,13 @@ export const helloFrameSchema = z.strictObject({
   params: z.strictObject({ uid: z.number().int().min(0), token: z.string().min(16).max(128), client: z.enum(['tray', 'mng', 'test']) }),
 });
 
+/**
+ * `result` of a successful hello (additive, issue #5 item 3): the uid the connection now acts as
+ * and whether it may call `admin` methods (uid 0).
+ */
+export const helloResultSchema = z.strictObject({ uid: z.number().int().min(0), admin: z.boolean() });
+export type HelloResult = z.infer<typeof helloResultSchema>;
+
 /** A request after hello. `params` is parsed with the method's own schema once the method is known. */
 export const requestFrameSchema = z.strictObject({
   v: z.number().int(),

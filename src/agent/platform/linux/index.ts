@@ -9,3 +9,4 @@ export { createIpMonitorNetworkChanges, type IpMonitorNetworkChangesOptions } fr
 export { parseRfkillAttributes, SysfsRfkillRadios, type RfkillAttributes, type SysfsRfkillRadiosOptions } from './sysfs-rfkill';
 export { classifyCupsFailure, combineLpstat, CupsPrinterQueues, parseLpstatAccepting, parseLpstatPrinters, type CupsPrinterQueuesOptions, type LpstatParse, type LpstatPrinterLine } from './cups-printers';
 export { ProcMountHolders, type ProcMountHoldersOptions } from './proc-mount-holders';
+export { createDbusMonitorReader, createLogindSessions, loginctlShowArgs, parseLoginctlList, parseLoginctlShow, parseLogindSignal, sessionFactsFromProperties, type LoginctlRunner, type LogindSessionsOptions } from './logind-sessions';

@@ -16,3 +16,8 @@ export { createIpNetworkFacts, readDnsServers, readSysfsInterface, type IpNetwor
 export { classifyInterface, parseIpAddrJson, parseIpRouteJson, parseResolvConf, type IpLink, type SysfsInterfaceFacts } from './parse-network-facts';
 export { createTcpCanaryProber, type TcpCanaryProberOptions } from './tcp-canary-prober';
 export { createAutomountRuleFile } from './automount-rule-file';
+export { createFileSecretStore, secretFileSuffix, secretKeyBytes, type FileSecretStoreOptions } from './file-secret-store';
+export { createFileEmergencyCodeStore, createFileVerificationStateStore, emergencyFileSuffix, stateFileSuffix, type FileMfaStoreOptions } from './file-mfa-state-stores';
+export { createFileTokenIssuer, defaultTokenDir, tokenBytes, type FileTokenIssuerOptions } from './file-token-issuer';
+export { createUnixSocketIpcServer, defaultAgentSocketPath, type UnixSocketIpcServerOptions } from './unix-socket-ipc-server';
+export { createPamOathUsersfileFile, type PamOathUsersfileFile, type PamOathUsersfileFileOptions, type PamOathUsersfileUpdate } from './pam-oath-usersfile-file';

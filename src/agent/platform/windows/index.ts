@@ -40,3 +40,5 @@ export {
 } from './reg-exe-usb-policy';
 export { commandArray, formatCommandLine, type RegCommand, type RegistryTarget, type RegValue } from './registry-model';
 export { NEVER_DENIED_SETUP_CLASSES } from './windows-usb-classes';
+export { createWtsSessions, parseQuerySession, planWtsList, planWtsLock, planWtsTerminate, unresolvedWindowsUid, wtsSessionFacts, type WindowsUidResolver, type WtsCommand, type WtsSessionRow, type WtsSessionsOptions, type WtsState } from './wts-session-plan';
+export { agentPipeName, agentPipeSddl, parseSddlDacl, planNamedPipeIpc, planTokenFileSddl, windowsUidOfSid, type NamedPipeIpcPlan, type SddlAce } from './named-pipe-ipc-plan';
