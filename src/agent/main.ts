@@ -29,7 +29,7 @@ import { createChannelsControl, createChannelsEnforcer } from './channels';
 import { createExportLedger, createLedgerStore, createPasswdUserDirectory } from './exports';
 import { createIsolationControl, createIsolationMonitor } from './isolation';
 import { createMediaControl, type MediaControl } from './media';
-import { createMfaService, createPamOathReplayLedger, defaultPamOathUsersfile, defaultPamOathWindowSteps } from './mfa';
+import { createMfaService, createPamOathReplayLedger, defaultPamOathUsersfile, defaultPamOathWindowSteps, ingestAdminJournal } from './mfa';
 import { createIpcGate } from './ipc';
 import { createNotifier, exportNotice, mediaNotice, usbBlockedNotice, type Notifier } from './notify';
 import { createSessionService } from './session';
@@ -61,6 +61,7 @@ import {
 import { createAgentRuntime, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
 import {
   createAutomountRuleFile,
+  createFileAdminJournal,
   createFileEmergencyCodeStore,
   createFileSecretStore,
   createFileTokenIssuer,
@@ -606,6 +607,8 @@ async function run(options: StartOptions): Promise<number> {
           refreshView: (user) => views.refresh(user),
           reportError,
           selfUid: process.getuid?.() ?? 0,
+          // `mng mfa …` writes its administration here (it cannot write the audit log): bring it in.
+          ingestAdminJournal: () => ingestAdminJournal({ journal: createFileAdminJournal(path.join(mfaDir, 'admin-events.jsonl')), audit }),
         });
         unlock = control;
         return control;

@@ -41,14 +41,18 @@ export interface MainProcessBackend extends TrayBridgeBackend {
   window(): FakeWindow;
 }
 
-/** Starts the tray app's main-process logic against `agent`; the page plays a window of `screen`. */
-export function createMainProcessBackend(agent: AgentConnection, screen: AppScreen = 'lock', lang: Lang = 'ja'): MainProcessBackend {
+/**
+ * Starts the tray app's main-process logic against `agent`; the page plays a window of `screen`.
+ * `sessionId` is the tray's own OS session (XDG_SESSION_ID in the real app); null takes the first
+ * session the agent lists for the caller.
+ */
+export function createMainProcessBackend(agent: AgentConnection, screen: AppScreen = 'lock', lang: Lang = 'ja', options: { readonly sessionId?: string | null } = {}): MainProcessBackend {
   const facade = createFakeElectronFacade();
   const app = startTrayApp({
     facade,
     agent,
     preloadPath: '/harness/preload.js',
-    sessionId: null,
+    sessionId: options.sessionId ?? null,
     trayPid: process.pid,
     lang,
     version: '0.0.0-harness',

@@ -1,6 +1,7 @@
 // Public surface of the MFA module (issue #5 item 1). Other helpers add their exports here.
 export * from './model';
-export type { EmergencyCodeStore, PamOathUsersfileAccess, SecretStore, VerificationStateStore } from './ports';
+export type { AdminJournalSource, EmergencyCodeStore, PamOathUsersfileAccess, SecretStore, VerificationStateStore } from './ports';
+export { ingestAdminJournal } from './ingest-admin-journal';
 export { cleanTypedCode, emergencyCodeDigits, formatEmergencyCode, maxTypedCodeLength, normalizeCode, normalizeEmergencyCode, type NormalizedCode } from './normalize-code';
 export { verifyTotp, type TotpCheck, type TotpRejection, type TotpVerdict } from './verify-totp';
 export {

@@ -35,3 +35,14 @@ export interface PamOathUsersfileAccess {
   /** Read-modify-write; `change` returns the new text or null to leave the file alone. */
   update(change: (current: string | null) => string | null): Promise<unknown>;
 }
+
+/**
+ * Port: the journal `mng` writes its MFA administration to (`<state-dir>/mfa/admin-events.jsonl`),
+ * read by the agent from a remembered byte offset so each line reaches the audit log once.
+ */
+export interface AdminJournalSource {
+  /** Bytes from `offset` (at most a bounded chunk) and the file's size; null when there is no journal. */
+  readFrom(offset: number): Promise<{ readonly bytes: Uint8Array; readonly sizeBytes: number } | null>;
+  loadOffset(): Promise<number>;
+  saveOffset(offset: number): Promise<void>;
+}

@@ -33,6 +33,8 @@ export interface UnlockControlDeps {
   readonly reportError: (error: unknown) => void;
   /** The agent's own uid (0 on a terminal): its token is issued at start, for `mng`. */
   readonly selfUid: number;
+  /** Copies `mng`'s MFA administration journal into the audit log (at start and every refresh). */
+  readonly ingestAdminJournal?: () => Promise<unknown>;
 }
 
 /** The control plus the hooks the composition root connects. */
@@ -64,6 +66,7 @@ export function createUnlockControl(deps: UnlockControlDeps): UnlockControl {
     async start() {
       await deps.tokens.issue(deps.selfUid);
       issued.add(deps.selfUid);
+      await deps.ingestAdminJournal?.().catch(deps.reportError);
       await deps.sessions.start();
       for (const state of deps.sessions.list()) control.sessionStateChanged(state);
       try {
@@ -78,6 +81,7 @@ export function createUnlockControl(deps: UnlockControlDeps): UnlockControl {
       await deps.sessions.refresh();
     },
     async refresh() {
+      await deps.ingestAdminJournal?.().catch(deps.reportError);
       await deps.sessions.refresh();
       for (const user of viewed) await deps.refreshView(user).catch(deps.reportError);
     },

@@ -21,3 +21,4 @@ export { createFileEmergencyCodeStore, createFileVerificationStateStore, emergen
 export { createFileTokenIssuer, defaultTokenDir, tokenBytes, type FileTokenIssuerOptions } from './file-token-issuer';
 export { createUnixSocketIpcServer, defaultAgentSocketPath, type UnixSocketIpcServerOptions } from './unix-socket-ipc-server';
 export { createPamOathUsersfileFile, type PamOathUsersfileFile, type PamOathUsersfileFileOptions, type PamOathUsersfileUpdate } from './pam-oath-usersfile-file';
+export { createFileAdminJournal } from './file-admin-journal';
