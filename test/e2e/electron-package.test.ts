@@ -105,6 +105,12 @@ describe('electron-builder --linux dir with a stub Electron', () => {
     ]);
   });
 
+  it('carries the XDG autostart entry as a resource (the deb installs it to /etc/xdg/autostart)', async () => {
+    const entry = await readFile(path.join(unpacked, 'resources/autostart/jp.mynumber-guard.tray.desktop'), 'utf8');
+    expect(entry).toContain('Exec=/opt/mynumber-guard/mynumber-guard');
+    expect(entry).toContain('X-GNOME-Autostart-enabled=true');
+  });
+
   it('starts from dist/electron/main.js', () => {
     const manifest = JSON.parse(asar.read('package.json').toString('utf8')) as { main?: string; name?: string };
     expect(manifest.main).toBe('dist/electron/main.js');
