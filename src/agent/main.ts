@@ -579,17 +579,20 @@ async function run(options: StartOptions): Promise<number> {
         });
         const tokens = createFileTokenIssuer({ dir: config.tokenDir });
         const users = createPasswdUserDirectory(createPasswdFileSource(), clock);
+        const handlers = createUnlockHandlers({
+          mfa,
+          sessions,
+          userName: (uid) => users.userName(uid),
+          trayEnrollment: config.trayEnrollment,
+          viewChanged: async (user) => {
+            await views.refresh(user);
+            for (const state of sessions.list()) if (state.user === user) await gate.publishSessionState(state);
+          },
+        });
         const gate = createIpcGate({
-          handlers: createUnlockHandlers({
-            mfa,
-            sessions,
-            userName: (uid) => users.userName(uid),
-            trayEnrollment: config.trayEnrollment,
-            viewChanged: async (user) => {
-              await views.refresh(user);
-              for (const state of sessions.list()) if (state.user === user) await gate.publishSessionState(state);
-            },
-          }),
+          handlers,
+          // A tray killed or crashed: its session is locked at the OS level now, not after the heartbeat grace.
+          onConnectionClosed: ({ connectionId }) => handlers.connectionClosed(connectionId),
           tokens,
           sessions: { ownerOf: (sessionId) => Promise.resolve(sessions.owner(sessionId) ?? null) },
           audit,

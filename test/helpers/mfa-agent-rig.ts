@@ -45,6 +45,8 @@ export interface MfaAgentRigOptions {
 /** One audit record as the tests read it. */
 export interface RigAuditRecord {
   readonly seq: number;
+  /** ISO 8601 (the audit record's `time`). */
+  readonly time: string;
   readonly type: string;
   readonly severity: string;
   readonly data: Record<string, unknown>;

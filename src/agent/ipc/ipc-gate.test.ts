@@ -26,7 +26,9 @@ interface Rig {
   readonly logged: string[];
 }
 
-async function rig(options: { limits?: Partial<IpcLimits>; overrides?: Partial<AgentIpcHandlers>; audit?: AuditSink; fake?: Partial<FakeAgentIpcOptions> } = {}): Promise<Rig> {
+async function rig(
+  options: { limits?: Partial<IpcLimits>; overrides?: Partial<AgentIpcHandlers>; audit?: AuditSink; fake?: Partial<FakeAgentIpcOptions>; onConnectionClosed?: (c: { connectionId: number; uid: number }) => void } = {},
+): Promise<Rig> {
   const clock = createFixedClock(Date.parse('2025-04-01T09:00:00Z'));
   const tokens = createMemoryTokenIssuer();
   await tokens.issue(alice);
@@ -42,7 +44,16 @@ async function rig(options: { limits?: Partial<IpcLimits>; overrides?: Partial<A
       return { seq: audit.length, hash: '0'.repeat(64) };
     },
   };
-  const gate = createIpcGate({ handlers: fake.handlers, tokens, sessions: fake.directory, audit: sink, clock, ...(options.limits ? { limits: options.limits } : {}), logger });
+  const gate = createIpcGate({
+    handlers: fake.handlers,
+    tokens,
+    sessions: fake.directory,
+    audit: sink,
+    clock,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.onConnectionClosed ? { onConnectionClosed: options.onConnectionClosed } : {}),
+    logger,
+  });
   return { gate, tokens, fake, clock, audit, logged };
 }
 
@@ -537,3 +548,37 @@ function fakeState(sessionId: string, user: string): SessionState {
     lockout: { failures: 0, maxFailures: 5, retryAfterMs: 0, adminResetRequired: false },
   };
 }
+
+describe('connection end', () => {
+  it('tells the listener once when an authenticated connection ends, by either side, with the id handlers saw', async () => {
+    const closed: { connectionId: number; uid: number }[] = [];
+    const seen: number[] = [];
+    const r = await rig({
+      onConnectionClosed: (c) => closed.push(c),
+      overrides: {
+        'session.list': (_p, ctx) => {
+          ctx.authorizeSelf();
+          seen.push(ctx.connectionId);
+          return Promise.resolve({ sessions: [] });
+        },
+      },
+    });
+    const a = connect(r);
+    await a.hello(alice);
+    a.request('session.list');
+    await settle();
+    a.connection.closed();
+    a.connection.closed();
+    const b = connect(r);
+    await b.hello(bob);
+    b.raw('{not json\n');
+    await settle();
+    // Never authenticated: not a tray that went away.
+    const c = connect(r);
+    c.connection.closed();
+    r.gate.closeAll();
+    expect(closed.map((x) => x.uid)).toEqual([alice, bob]);
+    expect(closed[0]?.connectionId).toBe(seen[0]);
+  });
+});
+

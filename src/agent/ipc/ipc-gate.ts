@@ -54,6 +54,12 @@ export interface IpcGateDeps {
   readonly limits?: Partial<IpcLimits>;
   /** Where audit-write failures are reported (the gate never throws them). */
   readonly logger?: Logger;
+  /**
+   * Called once when an authenticated connection ends (closed by either side). The tray's
+   * connection ending means the tray app is gone: the session lock reacts at once, not after the
+   * heartbeat grace.
+   */
+  readonly onConnectionClosed?: (connection: { readonly connectionId: number; readonly uid: number }) => void;
 }
 
 /** The gate: accepts connections from a socket / pipe adapter and pushes events to subscribers. */
@@ -180,13 +186,24 @@ export function createIpcGate(deps: IpcGateDeps): IpcGate {
     respondError(conn, id, 'internal');
   };
 
+  const ended = (conn: ConnectionState, wasAuthenticated: boolean): void => {
+    if (!wasAuthenticated || deps.onConnectionClosed === undefined) return;
+    try {
+      deps.onConnectionClosed({ connectionId: conn.id, uid: conn.uid });
+    } catch (error) {
+      logger.error({ err: String(error) }, 'ipc: connection-closed listener failed');
+    }
+  };
+
   const close = (conn: ConnectionState): void => {
     if (conn.phase === 'closed') return;
+    const wasAuthenticated = conn.phase === 'ready';
     conn.phase = 'closed';
     conn.queue.length = 0;
     conn.beforeHello.length = 0;
     connections.delete(conn);
     conn.transport.close();
+    ended(conn, wasAuthenticated);
   };
 
   const refuse = (conn: ConnectionState, id: number | null, method: string, reason: string, severity: 'warning' | 'alert' = 'warning', extra: Record<string, unknown> = {}): void => {
@@ -354,6 +371,7 @@ export function createIpcGate(deps: IpcGateDeps): IpcGate {
     let granted = false;
     let denied = false;
     const context: IpcCallContext = {
+      connectionId: conn.id,
       uid: conn.uid,
       admin: conn.uid === 0,
       method,
@@ -492,10 +510,12 @@ export function createIpcGate(deps: IpcGateDeps): IpcGate {
         },
         closed() {
           if (conn.phase === 'closed') return;
+          const wasAuthenticated = conn.phase === 'ready';
           conn.phase = 'closed';
           conn.queue.length = 0;
           conn.beforeHello.length = 0;
           connections.delete(conn);
+          ended(conn, wasAuthenticated);
         },
       };
       return connection;

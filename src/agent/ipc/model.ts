@@ -49,6 +49,8 @@ export const defaultIpcLimits: IpcLimits = {
  * itself before calling the handler, so a handler's check is the second line, not the only one.
  */
 export interface IpcCallContext {
+  /** Identifies the connection while it is open (the same number is given to `onConnectionClosed`). */
+  readonly connectionId: number;
   /** The authenticated OS user of the connection. */
   readonly uid: number;
   /** True for uid 0 (may call `admin` methods and act on every session). */

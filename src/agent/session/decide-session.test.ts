@@ -137,6 +137,19 @@ describe('decideSession: the tray app is the lock window', () => {
     expect(commands(run)).toEqual(['lock-os-session:tray-missing']);
   });
 
+  it("the tray's connection closing locks at once (no grace), with the OS lock enforced", () => {
+    const run = play([[0, appeared()], [1_000, beat()], [2_000, grant], [3_000, { kind: 'tray-disconnected', trayPid: 4242 }]]);
+    expect(run.record).toMatchObject({ state: 'locked', reason: 'tray-missing', osLock: 'enforced' });
+    expect(run.actions).toContainEqual(expect.objectContaining({ kind: 'audit', event: expect.objectContaining({ type: 'session.tray-missing', data: expect.objectContaining({ cause: 'disconnected' }) }) }));
+    expect(commands(run)).toEqual(['lock-os-session:tray-missing']);
+  });
+
+  it("an old tray's connection closing after a new tray took over changes nothing", () => {
+    const run = play([[0, appeared()], [1_000, beat(4242)], [2_000, grant], [3_000, beat(5151)], [4_000, { kind: 'tray-disconnected', trayPid: 4242 }]]);
+    expect(run.record).toMatchObject({ state: 'unlocked' });
+    expect(run.record?.tray.missing).toBe(false);
+  });
+
   it('a heartbeat exactly at the grace limit keeps the session', () => {
     const run = play([[0, appeared()], [1_000, beat()], [2_000, grant], [16_000, tick]]);
     expect(run.record?.state).toBe('unlocked');

@@ -63,6 +63,9 @@ export function decideSession(record: SessionRecord | undefined, event: SessionE
     case 'heartbeat':
       step.heartbeat(event.trayPid);
       break;
+    case 'tray-disconnected':
+      step.trayDisconnected(event.trayPid);
+      break;
     case 'tick':
       break;
   }
@@ -290,6 +293,17 @@ class Step {
     }
   }
 
+  /**
+   * The tray app's connection closed (killed, crashed, or quit): do not wait for the heartbeat
+   * grace, which would leave the desktop uncovered for that long. Only the tray that sent the last
+   * heartbeat counts: an old connection closing after a new tray took over changes nothing.
+   */
+  trayDisconnected(trayPid: number): void {
+    const current = this.record;
+    if (!expectsTray(current.facts) || current.tray.missing || current.tray.pid !== trayPid) return;
+    this.trayGone('disconnected', this.now - (current.tray.lastSeenMs ?? current.appearedAtMs));
+  }
+
   private checkTray(): void {
     const current = this.record;
     const { settings } = this.context;
@@ -297,9 +311,15 @@ class Step {
     const since = current.tray.lastSeenMs ?? current.appearedAtMs;
     const limitMs = current.tray.lastSeenMs === null ? settings.trayStartGraceMs : settings.trayGraceMs;
     if (this.now - since <= limitMs) return;
+    this.trayGone('silent', this.now - since);
+  }
+
+  private trayGone(cause: 'silent' | 'disconnected', silentForMs: number): void {
+    const current = this.record;
+    const { settings } = this.context;
     // Tamper (mfa.md §8): the lock window is gone or never came up.
     this.record = { ...current, tray: { ...current.tray, missing: true } };
-    this.audit(sessionAuditTypes.trayMissing, 'alert', { trayPid: current.tray.pid, everSeen: current.tray.lastSeenMs !== null, silentForMs: this.now - since, state: current.state });
+    this.audit(sessionAuditTypes.trayMissing, 'alert', { cause, trayPid: current.tray.pid, everSeen: current.tray.lastSeenMs !== null, silentForMs, state: current.state });
     const deadlineMs = settings.loginDeadlineSeconds * 1000;
     if (this.record.deadline === null && deadlineMs > 0) {
       this.record = { ...this.record, deadline: { atMs: this.now + deadlineMs, cause: 'tray-missing' } };

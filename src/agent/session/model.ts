@@ -155,6 +155,8 @@ export type SessionEvent =
   | { readonly kind: 'lock-requested'; readonly reason: 'manual' | 'admin' }
   /** The tray app in this session is alive. */
   | { readonly kind: 'heartbeat'; readonly trayPid: number }
+  /** The connection of the tray app that sent the last heartbeat closed: the tray is gone now. */
+  | { readonly kind: 'tray-disconnected'; readonly trayPid: number }
   /** Time passed: check expiries and deadlines. */
   | { readonly kind: 'tick' };
 

@@ -62,6 +62,8 @@ export interface SessionService {
   lockNow(sessionId: string, reason: 'manual' | 'admin'): Result<SessionState, 'no-session'>;
   /** The tray app of this session is alive; the result tells it how often to call again. */
   heartbeat(sessionId: string, trayPid: number): Result<{ intervalMs: number }, 'no-session'>;
+  /** The connection of the tray that sent this session's heartbeats closed: treat the tray as gone now. */
+  trayDisconnected(sessionId: string, trayPid: number): void;
   /** States of all sessions subject to MFA, or only those of `uid`. */
   list(uid?: number): SessionState[];
   /** The uid owning a session (the IPC gate's SessionDirectory); undefined if unknown. */
@@ -257,6 +259,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       }
       apply(sessionId, { kind: 'heartbeat', trayPid });
       return ok({ intervalMs: settings.trayHeartbeatIntervalMs });
+    },
+    trayDisconnected(sessionId, trayPid) {
+      if (records.has(sessionId)) apply(sessionId, { kind: 'tray-disconnected', trayPid });
     },
     list(uid) {
       return [...records.values()].filter((record) => uid === undefined || record.facts.uid === uid).map(describe);

@@ -25,12 +25,25 @@ export interface UnlockHandlerDeps {
 /** Enrollment ids handed to a uid: a confirm from another uid is `not-found`. */
 type EnrollmentOwners = Map<string, number>;
 
+/** The handlers, plus the hook the gate calls when a connection ends. */
+export type UnlockHandlers = AgentIpcHandlers & {
+  /** A connection ended: a tray whose connection carried a session's heartbeats is gone at once. */
+  connectionClosed(connectionId: number): void;
+};
+
 /** Creates the handlers for every method the gate does not answer itself. */
-export function createUnlockHandlers(deps: UnlockHandlerDeps): AgentIpcHandlers {
+export function createUnlockHandlers(deps: UnlockHandlerDeps): UnlockHandlers {
   const enrollmentOwners: EnrollmentOwners = new Map();
+  // Which connection carries which session's tray heartbeats (the latest tray wins).
+  const trayConnections = new Map<number, Map<string, number>>();
   const sessionOf = (sessionId: string): SessionState | undefined => deps.sessions.state(sessionId);
 
-  const handlers: AgentIpcHandlers = {
+  const handlers: UnlockHandlers = {
+    connectionClosed(connectionId) {
+      const sessions = trayConnections.get(connectionId);
+      trayConnections.delete(connectionId);
+      for (const [sessionId, trayPid] of sessions ?? []) deps.sessions.trayDisconnected(sessionId, trayPid);
+    },
     'session.list': (_params, ctx) => {
       ctx.authorizeSelf();
       return Promise.resolve({ sessions: deps.sessions.list(ctx.admin ? undefined : ctx.uid) });
@@ -59,7 +72,11 @@ export function createUnlockHandlers(deps: UnlockHandlerDeps): AgentIpcHandlers 
     'session.heartbeat': async (params, ctx) => {
       if (!(await ctx.authorizeSession(params.sessionId))) return ipcFailure('forbidden');
       const beat = deps.sessions.heartbeat(params.sessionId, params.trayPid);
-      return beat.ok ? beat.value : ipcFailure('not-found');
+      if (!beat.ok) return ipcFailure('not-found');
+      const sessions = trayConnections.get(ctx.connectionId) ?? new Map<string, number>();
+      sessions.set(params.sessionId, params.trayPid);
+      trayConnections.set(ctx.connectionId, sessions);
+      return beat.value;
     },
     'mfa.enrollment.begin': async (_params, ctx) => {
       ctx.authorizeSelf();
