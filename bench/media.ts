@@ -12,12 +12,10 @@
 // Needs root (mount, losetup, ip netns). Every mount, loop device, namespace and temp folder it
 // makes is removed, also on failure and Ctrl-C. The load average is printed with the figures: on
 // the 2-core development machines other work skews them. Last line: one JSON object of figures.
-import { loadavg } from 'node:os';
-import { hasTool } from '../test/helpers/system-tools';
 import { measureHash, measureLedger, type HashFigures, type LedgerFigures } from './lib/exports-ledger';
 import { measureIsolation, type IsolationFigures } from './lib/media-isolation';
 import { measureMountDecisions, type MountFigures } from './lib/media-mounts';
-import { round } from './lib/stats';
+import { startBenchRun } from './lib/bench-run';
 
 const goals = {
   mountToDecisionP99Ms: 50,
@@ -28,64 +26,22 @@ const goals = {
   isolationWallMs: 2000,
 } as const;
 
-function countArgument(index: number, name: string, fallback: number, max: number): number {
-  const text = process.argv[index];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    process.stderr.write(`bench media: ${name} must be a whole number from 1 to ${max} (got ${JSON.stringify(text)})\nusage: npm run bench -- media [mounts=200] [latencyFiles=300] [burstFiles=10000] [hashMiB=1024] [isolationRuns=5]\n`);
-    process.exit(2);
-  }
-  return value;
-}
+const run = startBenchRun('media', 'npm run bench -- media [mounts=200] [latencyFiles=300] [burstFiles=10000] [hashMiB=1024] [isolationRuns=5]');
+const { say, load, attempt, errors, loadAverage } = run;
 
-const mounts = countArgument(2, 'mounts', 200, 10_000);
-const latencyFiles = countArgument(3, 'latencyFiles', 300, 100_000);
-const burstFiles = countArgument(4, 'burstFiles', 10_000, 1_000_000);
-const hashMiB = countArgument(5, 'hashMiB', 1024, 16_384);
-const isolationRuns = countArgument(6, 'isolationRuns', 5, 1000);
-const say = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
-const load = (): number[] => loadavg().map((value) => round(value, 2));
+const mounts = run.count(2, 'mounts', 200, 1, 10_000);
+const latencyFiles = run.count(3, 'latencyFiles', 300, 1, 100_000);
+const burstFiles = run.count(4, 'burstFiles', 10_000, 1, 1_000_000);
+const hashMiB = run.count(5, 'hashMiB', 1024, 1, 16_384);
+const isolationRuns = run.count(6, 'isolationRuns', 5, 1, 1000);
 
-let interrupted = false;
-const onSignal = (): void => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  say('interrupted: stopping after the current step and cleaning up (again to leave at once)');
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+run.requireRoot('mount, losetup, ip netns');
+run.requireTools(['mkfs.ext4', 'losetup', 'findmnt', 'stdbuf', 'mount', 'umount', 'blkid', 'sha256sum', 'ip', 'date']);
 
-if (process.getuid?.() !== 0) {
-  process.stderr.write('bench media: needs root (mount, losetup, ip netns)\n');
-  process.exit(2);
-}
-const missing = ['mkfs.ext4', 'losetup', 'findmnt', 'stdbuf', 'mount', 'umount', 'blkid', 'sha256sum', 'ip', 'date'].filter((tool) => !hasTool(tool));
-if (missing.length > 0) {
-  process.stderr.write(`bench media: missing tools: ${missing.join(', ')}\n`);
-  process.exit(2);
-}
-
-const loadAverage: Record<string, number[]> = { before: load() };
+loadAverage.before = load();
 say(`load average before: ${loadAverage.before?.join(' ')} (2-core machine: figures are noisy when other work runs)`);
-const errors: string[] = [];
-const attempt = async <T>(label: string, run: () => Promise<T>): Promise<T | undefined> => {
-  if (interrupted) return undefined;
-  try {
-    return await run();
-  } catch (error) {
-    errors.push(`${label}: ${String(error)}`);
-    say(`${label} failed: ${String(error)}`);
-    return undefined;
-  } finally {
-    loadAverage[label] = load();
-    say(`  (load average after ${label}: ${loadAverage[label]?.join(' ')})`);
-  }
-};
 
-const mountFigures: MountFigures | undefined = await attempt('mounts', () => measureMountDecisions(mounts, say, () => interrupted));
+const mountFigures: MountFigures | undefined = await attempt('mounts', () => measureMountDecisions(mounts, say, run.interrupted));
 const ledgerFigures: LedgerFigures | undefined = await attempt('ledger', () => measureLedger({ latencyFiles, burstFiles }, say));
 const hashFigures: HashFigures | undefined = await attempt('sha256', () => measureHash(hashMiB, say));
 const isolationFigures: IsolationFigures | undefined = await attempt('isolation', () => measureIsolation(isolationRuns, say));
@@ -152,5 +108,5 @@ const allMet = Object.values(figures).every((figure) => figure !== null && figur
 say(
   `goals: mount→decision ${String(figures.mountToDecision?.met ?? 'n/a')}, close→record ${String(figures.ledgerLatency?.met ?? 'n/a')}, files/s ${String(figures.ledgerThroughput?.met ?? 'n/a')}, sha256 ${String(figures.sha256?.met ?? 'n/a')}, isolation ${String(figures.isolationCheck?.met ?? 'n/a')}`,
 );
-process.stdout.write(`${JSON.stringify({ benchmark: 'media', ...figures, allMet, errors, interrupted, loadAverage: { ...loadAverage, after: load() } })}\n`);
-process.exitCode = errors.length > 0 || interrupted ? 1 : 0;
+process.stdout.write(`${JSON.stringify({ benchmark: 'media', ...figures, allMet, errors, interrupted: run.interrupted(), loadAverage: { ...loadAverage, after: load() } })}\n`);
+process.exitCode = errors.length > 0 || run.interrupted() ? 1 : 0;

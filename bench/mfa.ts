@@ -12,11 +12,10 @@
 // and chromium + fonts-ipafont-gothic. The load average is printed with the figures: on the 2-core
 // development machines other work skews them. Last line: one JSON object of figures.
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
-import { hasTool } from '../test/helpers/system-tools';
 import { startMfaAgentRig, type MfaAgentRig } from '../test/helpers/mfa-agent-rig';
 import { measureIdleRss, type IdleRssFigures } from './lib/mfa-rss';
 import { measureLockVisible, measureUnlockDecisions, openTrayUi, type LockVisibleFigures, type TrayUi, type UnlockDecisionFigures } from './lib/mfa-ui';
+import { startBenchRun } from './lib/bench-run';
 import { round } from './lib/stats';
 
 const goals = {
@@ -26,63 +25,21 @@ const goals = {
   idleRssMiB: 80,
 } as const;
 
-function countArgument(index: number, name: string, fallback: number, min: number, max: number): number {
-  const text = process.argv[index];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    process.stderr.write(`bench mfa: ${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})\nusage: npm run bench -- mfa [submissions=120] [lockRounds=30] [idleSeconds=10]\n`);
-    process.exit(2);
-  }
-  return value;
-}
+const run = startBenchRun('mfa', 'npm run bench -- mfa [submissions=120] [lockRounds=30] [idleSeconds=10]');
+const { say, load, attempt, errors, loadAverage } = run;
 
-const submissions = countArgument(2, 'submissions', 120, 1, 10_000);
-const lockRounds = countArgument(3, 'lockRounds', 30, 1, 1_000);
-const idleSeconds = countArgument(4, 'idleSeconds', 10, 1, 600);
-const say = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
-const load = (): number[] => loadavg().map((value) => round(value, 2));
+const submissions = run.count(2, 'submissions', 120, 1, 10_000);
+const lockRounds = run.count(3, 'lockRounds', 30, 1, 1_000);
+const idleSeconds = run.count(4, 'idleSeconds', 10, 1, 600);
 
-let interrupted = false;
-const onSignal = (): void => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  say('interrupted: stopping after the current step and cleaning up (again to leave at once)');
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-
-if (process.getuid?.() !== 0) {
-  process.stderr.write('bench mfa: needs root (the agent writes its token folder and secret files as root)\n');
-  process.exit(2);
-}
-const missing = ['chromium', 'date'].filter((tool) => !hasTool(tool));
-if (missing.length > 0) {
-  process.stderr.write(`bench mfa: missing tools: ${missing.join(', ')} (apt-get install -y --no-install-recommends chromium fonts-ipafont-gothic)\n`);
-  process.exit(2);
-}
+run.requireRoot('the agent writes its token folder and secret files as root');
+run.requireTools(['chromium', 'date'], 'apt-get install -y --no-install-recommends chromium fonts-ipafont-gothic');
 // The agent and the renderer under test are the current sources.
 const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
 if (built.status !== 0) throw new Error(`bench mfa: node scripts/build.mjs failed (${built.status ?? built.signal ?? built.error?.message})`);
 
-const loadAverage: Record<string, number[]> = { before: load() };
+loadAverage.before = load();
 say(`load average before: ${loadAverage.before?.join(' ')} (2-core machine: figures are noisy when other work runs)`);
-const errors: string[] = [];
-const attempt = async <T>(label: string, run: () => Promise<T>): Promise<T | undefined> => {
-  if (interrupted) return undefined;
-  try {
-    return await run();
-  } catch (error) {
-    errors.push(`${label}: ${String(error)}`);
-    say(`${label} failed: ${String(error)}`);
-    return undefined;
-  } finally {
-    loadAverage[label] = load();
-    say(`  (load average after ${label}: ${loadAverage[label]?.join(' ')})`);
-  }
-};
 
 const user = 'root';
 const sessionId = '2';
@@ -111,11 +68,11 @@ try {
     const [openRig, openUi] = [rig, ui];
     say(`(a) ${submissions} codes through the lock screen…`);
     unlockFigures = await attempt('unlock', () =>
-      measureUnlockDecisions(openUi, openRig, { submissions, validCodes: 3, resetEvery: 10, gapMs: 25, user }, say, () => interrupted),
+      measureUnlockDecisions(openUi, openRig, { submissions, validCodes: 3, resetEvery: 10, gapMs: 25, user }, say, run.interrupted),
     );
     if (openRig.child.exitCode === null) mfaOnlyRss.afterCodesMiB = round(openRig.rssKiB() / 1024, 1);
     say(`(b) ${lockRounds} lock triggers…`);
-    lockFigures = await attempt('lock', () => measureLockVisible(openUi, { rounds: lockRounds, user }, say, () => interrupted));
+    lockFigures = await attempt('lock', () => measureLockVisible(openUi, { rounds: lockRounds, user }, say, run.interrupted));
     pageErrors = [...openUi.pageErrors];
     // For comparison with (c): the enforce-mode agent with only the mfa control, after (a) and after
     // (b), whose emergency codes each cost a 16 MiB scrypt in libuv's thread pool.
@@ -153,5 +110,5 @@ if (rssFigures !== undefined) say(`(c) idle RSS, all controls: ${rssFigures.rssM
 if (pageErrors.length > 0) errors.push(`page errors: ${pageErrors.join(' | ')}`);
 const allMet = Object.values(figures).every((figure) => figure !== null && figure.met);
 say(`goals: code→decision ${String(figures.unlockDecision?.met ?? 'n/a')}, lock→visible ${String(figures.lockVisible?.met ?? 'n/a')}, idle RSS ${String(figures.idleRss?.met ?? 'n/a')}`);
-process.stdout.write(`${JSON.stringify({ benchmark: 'mfa', ...figures, allMet, errors, interrupted, loadAverage: { ...loadAverage, after: load() } })}\n`);
-process.exitCode = errors.length > 0 || interrupted ? 1 : 0;
+process.stdout.write(`${JSON.stringify({ benchmark: 'mfa', ...figures, allMet, errors, interrupted: run.interrupted(), loadAverage: { ...loadAverage, after: load() } })}\n`);
+process.exitCode = errors.length > 0 || run.interrupted() ? 1 : 0;
