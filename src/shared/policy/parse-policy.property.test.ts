@@ -275,11 +275,26 @@ const stringifyOptions = fc.record({
   lineWidth: fc.constantFrom(0, 40, 80),
 });
 
+/** A lone high or low surrogate: UTF-16 that is not text. */
+const unpairedSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 describe('generated valid policies round-trip through YAML', () => {
+  it('text that yaml folded inside a surrogate pair is refused as not text, with its place (seed 1327538645)', () => {
+    const text = stringify({ spec: { usb: { implements: ['#𐀀あ𐀀a𝅘𝅥𝅮𐀀 aaaa'] } } }, { indent: 4, defaultStringType: 'PLAIN', collectionStyle: 'flow', lineWidth: 40 });
+    expect(unpairedSurrogate.test(text)).toBe(true);
+    const result = parsePolicyText(text);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.diagnostics[0]?.code).toBe('policy-binary');
+  });
+
   it('stringify → parsePolicyText → the same policy', () => {
     fc.assert(
       fc.property(policyArbitrary(), stringifyOptions, (policy, options) => {
         const text = stringify(policy, options);
+        // yaml 2.9.1 folds long double-quoted strings between the two halves of a surrogate pair
+        // (astral characters), which is not text: the parser rightly refuses it (pinned below).
+        fc.pre(!unpairedSurrogate.test(text));
         const result = parsePolicyText(text);
         if (!result.ok) {
           throw new Error(`rejected:\n${result.diagnostics.map((d) => `${d.line}:${d.column} ${d.code} ${d.message.en}`).join('\n')}\n---\n${text}`);
