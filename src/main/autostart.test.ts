@@ -12,12 +12,12 @@ describe('XDG autostart entry', () => {
     expect(planXdgAutostart({ scope: 'user', execPath: '/opt/m/m', homeDir: '/home/staff01' }).path).toBe(
       '/home/staff01/.config/autostart/jp.mynumber-guard.tray.desktop',
     );
-    expect(planXdgAutostart({ scope: 'user', execPath: '/opt/m/m', homeDir: '/home/a', xdgConfigHome: '/srv/cfg' }).path).toBe(
+    expect(planXdgAutostart({ scope: 'user', execPath: '/opt/m/m', homeDir: '/export/users/a', xdgConfigHome: '/srv/cfg' }).path).toBe(
       '/srv/cfg/autostart/jp.mynumber-guard.tray.desktop',
     );
     // XDG Base Directory: a relative XDG_CONFIG_HOME is ignored.
-    expect(planXdgAutostart({ scope: 'user', execPath: '/opt/m/m', homeDir: '/home/a', xdgConfigHome: 'cfg' }).path).toBe(
-      '/home/a/.config/autostart/jp.mynumber-guard.tray.desktop',
+    expect(planXdgAutostart({ scope: 'user', execPath: '/opt/m/m', homeDir: '/export/users/a', xdgConfigHome: 'cfg' }).path).toBe(
+      '/export/users/a/.config/autostart/jp.mynumber-guard.tray.desktop',
     );
     expect(() => planXdgAutostart({ scope: 'user', execPath: '/opt/m/m' })).toThrow(/home/);
   });

@@ -3,27 +3,19 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateSync } from 'otplib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMfaService, nodeCryptoPlugin, type MfaServiceDeps, type TokenRecord } from '../../src/agent/mfa';
+import {
+  createMfaService,
+  testMfaCodeAt as codeAt,
+  testMfaPolicy as basePolicy,
+  testMfaT0 as t0,
+  testMfaToken as token,
+  type MfaServiceDeps,
+} from '../../src/agent/mfa';
 import type { AuditEventInput, AuditSink } from '../../src/agent/audit';
 import { createFileEmergencyCodeStore, createFileSecretStore, createFileVerificationStateStore } from '../../src/agent/platform/node';
 import { createFixedClock } from '../../src/shared/clock';
-import type { MfaPolicy } from '../../src/shared/policy/schema';
 
-const basePolicy: MfaPolicy = {
-  implements: ['test'],
-  totp: { algorithm: 'SHA1', digits: 6, periodSeconds: 30, driftSteps: 1 },
-  gracePeriodSeconds: 0,
-  idleLockSeconds: 600,
-  unlockPeriodSeconds: 28_800,
-  lockout: { maxFailures: 5, delaySeconds: [30, 120], lockUntilAdminReset: true },
-  emergencyCode: { enabled: true, ttlSeconds: 3600 },
-};
-const t0 = Date.parse('2026-04-01T00:00:15.000Z');
-const secret = new TextEncoder().encode('12345678901234567890');
-const token: TokenRecord = { user: 'taro', secret, algorithm: 'SHA1', digits: 6, periodSeconds: 30, driftSteps: 0, source: 'enrolled', serial: null, createdAt: '2026-04-01T00:00:00.000Z' };
-const codeAt = (ms: number): string => generateSync({ secret, epoch: Math.floor(ms / 1000), crypto: nodeCryptoPlugin });
 
 function memoryAudit(): AuditSink & { ofType(type: string): AuditEventInput[] } {
   const events: AuditEventInput[] = [];

@@ -94,3 +94,4 @@ export {
   type PamOathLineOptions,
   type PamServiceEdit,
 } from './pam-service';
+export { testMfaCodeAt, testMfaPolicy, testMfaSecret, testMfaT0, testMfaToken } from './test-mfa-fixtures';

@@ -5,23 +5,9 @@ import type { MfaPolicy } from '../../shared/policy/schema';
 import type { AuditEventInput, AuditSink } from '../audit';
 import { createMemoryMfaStores } from './memory-mfa-stores';
 import { createMfaService } from './mfa-service';
-import type { TokenRecord } from './model';
 import { nodeCryptoPlugin } from './node-crypto-plugin';
+import { testMfaCodeAt as codeAt, testMfaPolicy as basePolicy, testMfaSecret as secret, testMfaT0 as t0, testMfaToken as token } from './test-mfa-fixtures';
 
-const basePolicy: MfaPolicy = {
-  implements: ['test'],
-  totp: { algorithm: 'SHA1', digits: 6, periodSeconds: 30, driftSteps: 1 },
-  gracePeriodSeconds: 0,
-  idleLockSeconds: 600,
-  unlockPeriodSeconds: 28_800,
-  lockout: { maxFailures: 5, delaySeconds: [30, 120], lockUntilAdminReset: true },
-  emergencyCode: { enabled: true, ttlSeconds: 3600 },
-};
-const t0 = Date.parse('2026-04-01T00:00:15.000Z');
-const secret = new TextEncoder().encode('12345678901234567890');
-const token: TokenRecord = { user: 'taro', secret, algorithm: 'SHA1', digits: 6, periodSeconds: 30, driftSteps: 0, source: 'enrolled', serial: null, createdAt: '2026-04-01T00:00:00.000Z' };
-
-const codeAt = (ms: number, s: Uint8Array = secret): string => generateSync({ secret: s, epoch: Math.floor(ms / 1000), crypto: nodeCryptoPlugin });
 
 function memoryAudit(): AuditSink & { events: AuditEventInput[]; ofType(type: string): AuditEventInput[] } {
   const events: AuditEventInput[] = [];

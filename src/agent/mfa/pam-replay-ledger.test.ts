@@ -1,32 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../shared/clock';
-import type { MfaPolicy } from '../../shared/policy/schema';
 import { createMemoryMfaStores } from './memory-mfa-stores';
 import { createMfaService } from './mfa-service';
-import type { TokenRecord } from './model';
 import { formatPamOathTime, parsePamOathUsersfile, renderPamOathUsersfile, totpCodeAtStep } from './pam-oath-usersfile';
 import { createPamOathReplayLedger } from './pam-replay-ledger';
+import { testMfaPolicy, testMfaToken } from './test-mfa-fixtures';
 
-const policy: MfaPolicy = {
-  implements: [],
-  totp: { algorithm: 'SHA1', digits: 6, periodSeconds: 30, driftSteps: 1 },
-  gracePeriodSeconds: 0,
-  idleLockSeconds: 600,
-  unlockPeriodSeconds: 28_800,
-  lockout: { maxFailures: 5, delaySeconds: [30], lockUntilAdminReset: true },
-  emergencyCode: { enabled: true, ttlSeconds: 3600 },
-};
-const token: TokenRecord = {
-  user: 'taro',
-  secret: new TextEncoder().encode('12345678901234567890'),
-  algorithm: 'SHA1',
-  digits: 6,
-  periodSeconds: 30,
-  driftSteps: 0,
-  source: 'enrolled',
-  serial: null,
-  createdAt: '2026-04-01T00:00:00.000Z',
-};
+const policy = testMfaPolicy;
+const token = testMfaToken;
 const jst = 9 * 60;
 const t0 = Date.parse('2026-11-26T01:00:10Z');
 const stepAt = (ms: number) => Math.floor(ms / 1000 / 30);
