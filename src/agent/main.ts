@@ -56,13 +56,16 @@ import {
   SysfsRfkillRadios,
   SysfsUsbBus,
   createIpMonitorNetworkChanges,
+  createSystemdNotifier,
   createUdevadmUsbHotplug,
+  readBootId,
 } from './platform/linux';
-import { createAgentRuntime, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
+import { absentServiceManager, createAgentLiveness, createAgentRuntime, type AgentLiveness, type AgentRuntime, type PolicyLoadOutcome } from './runtime';
 import {
   createAutomountRuleFile,
   createFileAdminJournal,
   createFileEmergencyCodeStore,
+  createFileRunMarkerStore,
   createFileSecretStore,
   createFileTokenIssuer,
   createFileVerificationStateStore,
@@ -90,6 +93,8 @@ import {
 
 const agentVersion = productVersion;
 const maxBundleFileBytes = 4 * 1024 * 1024;
+/** How often the run marker's `aliveAt` is refreshed: the precision of an unclean stop's outage window. */
+const runMarkerHeartbeatMs = 30_000;
 const productionConfigPath = '/etc/mynumber-guard/agent.yaml';
 
 /** Installation defaults: a root service with its files under /etc and /var/lib. */
@@ -665,7 +670,23 @@ async function run(options: StartOptions): Promise<number> {
       logger.flush();
       return policy.current() === undefined ? 1 : 0;
     }
-    return await serve(runtime, config, options, logger, () => audit.close());
+    const bootId = process.platform === 'linux' ? await readBootId() : null;
+    const makeLiveness = (enqueue: (task: () => Promise<unknown>) => void): AgentLiveness =>
+      createAgentLiveness({
+        // systemd's notify protocol when it started us (READY, WATCHDOG); nothing when run by hand.
+        serviceManager: (process.platform === 'linux' ? createSystemdNotifier({ env: process.env, pid: process.pid, logger }) : undefined) ?? absentServiceManager,
+        marker: createFileRunMarkerStore({ stateDir: config.stateDir }),
+        audit,
+        clock,
+        logger,
+        pid: process.pid,
+        bootId,
+        enqueue,
+        heartbeatIntervalMs: runMarkerHeartbeatMs,
+      });
+    // What `systemctl status` shows beside the unit: the mode and each control's state.
+    const readyStatus = `${config.mode}; policy ${started.summary.policy.id ?? '-'} v${started.summary.policy.version ?? '-'}; ${started.summary.controls.map((control) => `${control.control}=${control.state}`).join(' ')}`;
+    return await serve(runtime, config, options, logger, () => audit.close(), makeLiveness, readyStatus);
   } catch (error) {
     printError(error, lang);
     logger.error({ code: isMngError(error) ? error.code : 'unexpected', err: isMngError(error) ? error.text.en : String(error) }, 'agent failed');
@@ -677,7 +698,15 @@ async function run(options: StartOptions): Promise<number> {
 }
 
 /** Runs until SIGINT or SIGTERM: reloads on SIGHUP and on changes of the bundle file, refreshes posture. */
-function serve(runtime: AgentRuntime, config: AgentConfig, options: StartOptions, logger: Logger, closeAudit: () => Promise<void>): Promise<number> {
+function serve(
+  runtime: AgentRuntime,
+  config: AgentConfig,
+  options: StartOptions,
+  logger: Logger,
+  closeAudit: () => Promise<void>,
+  makeLiveness: (enqueue: (task: () => Promise<unknown>) => void) => AgentLiveness,
+  readyStatus: string,
+): Promise<number> {
   const { lang } = options;
   return new Promise((resolve) => {
     let queue: Promise<unknown> = Promise.resolve();
@@ -709,6 +738,13 @@ function serve(runtime: AgentRuntime, config: AgentConfig, options: StartOptions
     // A bundle replaced between the start-up read and the watch would be missed: look once more now
     // (identical bytes are skipped without a second audit record).
     reload('file-changed');
+    // An unclean stop of the previous run is audited, then the service manager hears we are ready
+    // and, while the queue keeps moving, alive (a hung agent is restarted by its watchdog).
+    const liveness = makeLiveness(enqueue);
+    enqueue(async () => {
+      await liveness.begin();
+      await liveness.ready(readyStatus);
+    });
     const posture = setInterval(() => enqueue(() => runtime.refreshPosture()), config.postureIntervalSeconds * 1000);
 
     const stop = (signal: string): void => {
@@ -718,8 +754,10 @@ function serve(runtime: AgentRuntime, config: AgentConfig, options: StartOptions
       clearTimeout(debounce);
       watcher?.close();
       enqueue(async () => {
+        await liveness.stopping();
         await runtime.stop(signal);
         await closeAudit();
+        await liveness.end();
         logger.info({ signal }, 'agent stopped');
         logger.flush();
         if (!options.json) process.stdout.write(lang === 'ja' ? `停止しました（${signal}）\n` : `stopped (${signal})\n`);

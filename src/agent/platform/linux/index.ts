@@ -10,3 +10,4 @@ export { parseRfkillAttributes, SysfsRfkillRadios, type RfkillAttributes, type S
 export { classifyCupsFailure, combineLpstat, CupsPrinterQueues, parseLpstatAccepting, parseLpstatPrinters, type CupsPrinterQueuesOptions, type LpstatParse, type LpstatPrinterLine } from './cups-printers';
 export { ProcMountHolders, type ProcMountHoldersOptions } from './proc-mount-holders';
 export { createDbusMonitorReader, createLogindSessions, loginctlShowArgs, parseLoginctlList, parseLoginctlShow, parseLogindSignal, sessionFactsFromProperties, type LoginctlRunner, type LogindSessionsOptions } from './logind-sessions';
+export { createSystemdNotifier, decideWatchdogIntervalMs, readBootId, type NotifyRunner, type SystemdNotifierOptions } from './systemd-notify';

@@ -22,3 +22,4 @@ export { createFileTokenIssuer, defaultTokenDir, tokenBytes, type FileTokenIssue
 export { createUnixSocketIpcServer, defaultAgentSocketPath, type UnixSocketIpcServerOptions } from './unix-socket-ipc-server';
 export { createPamOathUsersfileFile, type PamOathUsersfileFile, type PamOathUsersfileFileOptions, type PamOathUsersfileUpdate } from './pam-oath-usersfile-file';
 export { createFileAdminJournal } from './file-admin-journal';
+export { createFileRunMarkerStore, runMarkerFileName } from './file-run-marker-store';
