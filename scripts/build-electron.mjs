@@ -9,8 +9,9 @@ import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { findRepoRoot } from './repo-root.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = findRepoRoot(import.meta.url);
 /** Output folder, relative to the repository root. */
 export const electronOutDir = 'dist/electron';
 

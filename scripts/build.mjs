@@ -7,8 +7,9 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { buildElectron } from './build-electron.mjs';
+import { findRepoRoot } from './repo-root.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = findRepoRoot(import.meta.url);
 
 /** Entry points: source file → output name under dist/. */
 export const entryPoints = {
@@ -35,7 +36,8 @@ export async function buildAll({ quiet = false } = {}) {
   if (!quiet) process.stderr.write(`build: dist/ in ${Date.now() - started} ms\n`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a command, not when imported (nor when bundled into another file, where import.meta.url is that file).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && import.meta.url.endsWith('/build.mjs')) {
   buildAll().catch((error) => {
     process.stderr.write(`build failed: ${error.message}\n`);
     process.exit(1);

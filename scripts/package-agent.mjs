@@ -19,8 +19,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
+import { findRepoRoot } from './repo-root.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = findRepoRoot(import.meta.url);
 const packaging = path.join(root, 'packaging', 'linux', 'agent');
 export const agentPackageName = 'mynumber-guard-agent';
 /** Where the agent lives on an installed terminal. */
@@ -173,7 +174,8 @@ export async function packageAgent({ outDir = path.join(root, 'out', 'deb'), bui
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a command, not when imported (nor when bundled into another file, where import.meta.url is that file).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && import.meta.url.endsWith('/package-agent.mjs')) {
   const { values } = parseArgs({
     options: { out: { type: 'string' }, 'no-build': { type: 'boolean' }, compression: { type: 'string' } },
   });

@@ -54,7 +54,7 @@ const subjects: [string, (specs: readonly SysfsDeviceSpec[]) => Subject][] = [
         return text === initial.get(relativePath) ? undefined : text;
       };
       // Remember what the tree held before, so "nothing written" is visible as an unchanged file.
-      for (const file of ['bus/usb/drivers_probe']) initial.set(file, readSysfsText(root, file));
+      for (const file of ['bus/usb/drivers_probe', 'module/usbcore/parameters/authorized_default']) initial.set(file, readSysfsText(root, file));
       return { bus: new SysfsUsbBus({ sysfsRoot: root, parseFacts: parseUsbDeviceFacts }), lastWrite };
     },
   ],
@@ -80,7 +80,13 @@ async function expectMngError(promise: Promise<unknown>, code: string): Promise<
 describe.each(subjects)('UsbBus contract: %s', (_name, create) => {
   it('reports every capability of a kernel with per-interface authorization', async () => {
     const { bus } = create(devices);
-    expect(await bus.capabilities()).toEqual({ present: true, deviceAuthorization: true, interfaceAuthorization: true, authorizedDefault: true });
+    expect(await bus.capabilities()).toEqual({ present: true, deviceAuthorization: true, interfaceAuthorization: true, authorizedDefault: true, newBusAuthorizedDefault: true });
+  });
+
+  it('writes the default of buses created later (usbcore authorized_default)', async () => {
+    const { bus, lastWrite } = create(devices);
+    await bus.setNewBusAuthorizedDefault(0);
+    expect(lastWrite('module/usbcore/parameters/authorized_default')).toBe('0');
   });
 
   it('lists devices, root hubs first and parents before children', async () => {

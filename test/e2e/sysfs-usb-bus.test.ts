@@ -17,6 +17,7 @@ import {
   stickSpec,
   writeSysfsTree,
   type SysfsDeviceSpec,
+  type SysfsTreeOptions,
 } from '../helpers/sysfs-tree';
 
 let cleanup: (() => void) | undefined;
@@ -25,7 +26,7 @@ afterEach(() => {
   cleanup = undefined;
 });
 
-function tree(specs: readonly SysfsDeviceSpec[], options: { driversProbe?: boolean } = {}): { root: string; bus: SysfsUsbBus } {
+function tree(specs: readonly SysfsDeviceSpec[], options: SysfsTreeOptions = {}): { root: string; bus: SysfsUsbBus } {
   const made = makeSysfsRoot('mng-sysfs-bus-');
   cleanup = made.cleanup;
   writeSysfsTree(made.root, specs, options);
@@ -134,12 +135,15 @@ describe('SysfsUsbBus: reading', () => {
     const bus = new SysfsUsbBus({ sysfsRoot: made.root, parseFacts: parseUsbDeviceFacts });
     expect(await bus.listDevices()).toEqual([]);
     expect(await bus.readDevice('1-3')).toBeUndefined();
-    expect(await bus.capabilities()).toEqual({ present: false, deviceAuthorization: false, interfaceAuthorization: false, authorizedDefault: false });
+    expect(await bus.capabilities()).toEqual({ present: false, deviceAuthorization: false, interfaceAuthorization: false, authorizedDefault: false, newBusAuthorizedDefault: false });
   });
 
   it('reports the capabilities the tree really has', async () => {
     const old = rootHubSpec(1, { attributes: { interface_authorized_default: null } });
-    expect(await tree([old]).bus.capabilities()).toEqual({ present: true, deviceAuthorization: true, interfaceAuthorization: false, authorizedDefault: true });
+    expect(await tree([old]).bus.capabilities()).toEqual({ present: true, deviceAuthorization: true, interfaceAuthorization: false, authorizedDefault: true, newBusAuthorizedDefault: true });
+    cleanup?.();
+    // usbcore built without the parameter (or not loaded): buses created later are not covered.
+    expect(await tree([rootHubSpec()], { usbcoreParameter: false }).bus.capabilities()).toMatchObject({ newBusAuthorizedDefault: false, authorizedDefault: true });
     cleanup?.();
     expect(await tree([rootHubSpec()], { driversProbe: false }).bus.capabilities()).toMatchObject({ interfaceAuthorization: false });
     cleanup?.();
@@ -149,7 +153,7 @@ describe('SysfsUsbBus: reading', () => {
     });
     cleanup?.();
     // A bus without root hubs: nothing to configure, so nothing can be claimed.
-    expect(await tree([stickSpec('1-3')]).bus.capabilities()).toEqual({ present: true, deviceAuthorization: false, interfaceAuthorization: false, authorizedDefault: false });
+    expect(await tree([stickSpec('1-3')]).bus.capabilities()).toEqual({ present: true, deviceAuthorization: false, interfaceAuthorization: false, authorizedDefault: false, newBusAuthorizedDefault: true });
   });
 });
 

@@ -2,9 +2,9 @@
 // process, the way an operator runs it.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findRepoRoot } from '../../scripts/repo-root.mjs';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repoRoot = findRepoRoot(import.meta.url);
 const mngBin = path.join(repoRoot, 'bin/mng.js');
 
 export interface MngRun {

@@ -231,6 +231,8 @@ export function specInterfaceDirs(spec: SysfsDeviceSpec): string[] {
 export interface SysfsTreeOptions {
   /** Create `bus/usb/drivers_probe`; default true. */
   readonly driversProbe?: boolean;
+  /** Create usbcore's `module/usbcore/parameters/authorized_default` (the kernel default -1); default true. */
+  readonly usbcoreParameter?: boolean;
 }
 
 /** Writes the devices into `root` (which may already hold a tree). */
@@ -239,6 +241,10 @@ export function writeSysfsTree(root: string, specs: readonly SysfsDeviceSpec[], 
   const devicesDir = path.join(root, 'bus/usb/devices');
   mkdirSync(devicesDir, { recursive: true });
   if (options.driversProbe ?? true) writeFileSync(path.join(root, 'bus/usb/drivers_probe'), '');
+  if (options.usbcoreParameter ?? true) {
+    mkdirSync(path.join(root, 'module/usbcore/parameters'), { recursive: true });
+    writeFileSync(path.join(root, 'module/usbcore/parameters/authorized_default'), '-1\n');
+  }
   const link = (name: string, sysfsPath: string): void => symlinkSync(`../../..${sysfsPath}`, path.join(devicesDir, name));
   for (const spec of specs) {
     const sysfsPath = specSysfsPath(spec, byPort);

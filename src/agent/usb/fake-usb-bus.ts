@@ -45,6 +45,8 @@ export interface FakeUsbBus extends UsbBus {
   readonly writes: readonly FakeUsbWrite[];
   /** Root hub port → last `authorized_default` written. */
   readonly authorizedDefaults: ReadonlyMap<string, 0 | 1 | 2>;
+  /** The last default written for buses created later, if any. */
+  readonly newBusAuthorizedDefault: () => 0 | 1 | 2 | undefined;
   /** Root hub port → last `interface_authorized_default` written. */
   readonly interfaceAuthorizedDefaults: ReadonlyMap<string, boolean>;
   /** Adds or replaces a device (a hotplug, as far as reads are concerned). */
@@ -83,8 +85,10 @@ export function createFakeUsbBus(options: FakeUsbBusOptions = {}): FakeUsbBus {
     deviceAuthorization: true,
     interfaceAuthorization: true,
     authorizedDefault: true,
+    newBusAuthorizedDefault: true,
     ...options.capabilities,
   };
+  let newBusDefault: 0 | 1 | 2 | undefined;
 
   const record = (path: string, value: string): void => {
     const write = { path, value };
@@ -124,11 +128,18 @@ export function createFakeUsbBus(options: FakeUsbBusOptions = {}): FakeUsbBus {
     writes,
     authorizedDefaults,
     interfaceAuthorizedDefaults,
+    newBusAuthorizedDefault: () => newBusDefault,
     plug: (read) => void devices.set(portOf(read), read),
     unplug: (port) => removeTree(port),
     capabilities: async () => capabilities,
     listDevices: async () => [...devices.values()].sort((a, b) => compareUsbPorts(portOf(a), portOf(b))),
     readDevice: async (port) => devices.get(port),
+    setNewBusAuthorizedDefault: async (value) => {
+      const path = 'module/usbcore/parameters/authorized_default';
+      if (!capabilities.newBusAuthorizedDefault) throw applyFailed(path, 'ENOENT');
+      record(path, String(value));
+      newBusDefault = value;
+    },
     setAuthorizedDefault: async (rootHubPort, value) => {
       checkRootHub(rootHubPort);
       const path = `bus/usb/devices/${rootHubPort}/authorized_default`;

@@ -10,6 +10,12 @@ export interface UsbBusCapabilities {
   readonly interfaceAuthorization: boolean;
   /** `authorized_default` can be set on root hubs. */
   readonly authorizedDefault: boolean;
+  /**
+   * The default of buses the kernel creates later can be set (Linux: usbcore's `authorized_default`
+   * parameter), so a controller that appears at run time (a dock, a Thunderbolt bridge, dummy_hcd)
+   * starts with its devices deauthorized instead of racing the agent.
+   */
+  readonly newBusAuthorizedDefault: boolean;
 }
 
 /** One device as read from the bus: a complete model, or why it could not be read. */
@@ -26,6 +32,8 @@ export interface UsbBus {
   listDevices(): Promise<UsbDeviceRead[]>;
   /** One device by its port name (`1-3`); `undefined` when it is gone. */
   readDevice(port: string): Promise<UsbDeviceRead | undefined>;
+  /** Writes the default for buses created from now on (0 none, 1 all, 2 internal). */
+  setNewBusAuthorizedDefault(value: 0 | 1 | 2): Promise<void>;
   /** Writes the root hub's `authorized_default` (0 none, 1 all, 2 internal). */
   setAuthorizedDefault(rootHubPort: string, value: 0 | 1 | 2): Promise<void>;
   /** Writes the root hub's `interface_authorized_default`. */

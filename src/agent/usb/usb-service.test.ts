@@ -63,15 +63,16 @@ const present = () =>
   );
 
 describe('UsbEnforcer in enforce mode', () => {
-  it('closes the root hubs first, then blocks, rejects and leaves allowed devices as they are', async () => {
+  it('closes buses created later and the root hubs first, then blocks, rejects and leaves allowed devices as they are', async () => {
     const { bus, enforcer, audit } = setup({ devices: present() });
     const report = await enforcer.start();
     expect(report.rootHubs).toEqual(['usb1']);
-    expect(bus.writes.slice(0, 2)).toEqual([
+    expect(bus.writes.slice(0, 3)).toEqual([
+      { path: 'module/usbcore/parameters/authorized_default', value: '0' },
       { path: 'bus/usb/devices/usb1/authorized_default', value: '0' },
       { path: 'bus/usb/devices/usb1/interface_authorized_default', value: '0' },
     ]);
-    const deviceWrites = bus.writes.slice(2).map((write) => `${write.path}=${write.value}`);
+    const deviceWrites = bus.writes.slice(3).map((write) => `${write.path}=${write.value}`);
     expect(deviceWrites.sort()).toEqual(
       ['bus/usb/devices/1-3/authorized=0', 'bus/usb/devices/1-6/remove=1', 'bus/usb/devices/1-7/authorized=0', 'bus/usb/devices/1-9/authorized=0'].sort(),
     );
@@ -86,11 +87,37 @@ describe('UsbEnforcer in enforce mode', () => {
     expect(audit.events.find((event) => event.type === 'usb.blocked' && event.data.port === '1-3')?.data).toMatchObject({ old: { authorized: true }, new: { authorized: false } });
   });
 
+  it('a root hub that appears later (a dock, a host driver loaded) is closed at once, and audited', async () => {
+    const source = manualSource();
+    const { bus, enforcer, audit } = setup({ devices: [{ ok: true, device: testDevices.rootHub() }], sources: [source] });
+    await enforcer.start();
+    expect(audit.events.find((event) => event.type === 'usb.authorized-default-set')?.data).toMatchObject({ rootHubs: ['usb1'], newBuses: 0 });
+    const writesBefore = bus.writes.length;
+    const dock = makeUsbDevice({ port: 'usb3', id: '1d6b:0002', interfaces: ['09:00:00'], isRootHub: true });
+    bus.plug({ ok: true, device: dock });
+    source.fire({ action: 'add', port: 'usb3' });
+    source.fire({ action: 'add', port: 'usb3' });
+    await enforcer.stop();
+    expect(bus.writes.slice(writesBefore)).toEqual([
+      { path: 'bus/usb/devices/usb3/authorized_default', value: '0' },
+      { path: 'bus/usb/devices/usb3/interface_authorized_default', value: '0' },
+    ]);
+    expect(audit.events.at(-1)).toMatchObject({ type: 'usb.allowed', data: { port: 'usb3', basis: { kind: 'root-hub' }, trigger: 'hotplug', writes: ['usb3/authorized_default=0', 'usb3/interface_authorized_default=0'] } });
+  });
+
+  it('without usbcore\'s parameter the root hubs are still closed, and the gap is in the record', async () => {
+    const { bus, enforcer, audit } = setup({ devices: present(), capabilities: { newBusAuthorizedDefault: false } });
+    await enforcer.start();
+    expect(bus.writes[0]).toEqual({ path: 'bus/usb/devices/usb1/authorized_default', value: '0' });
+    expect(audit.events.find((event) => event.type === 'usb.authorized-default-set')?.data).toMatchObject({ newBuses: null });
+  });
+
   it('authorizes a device the policy allows that starts deauthorized, then its interfaces, then probes drivers', async () => {
     const keyboard = makeUsbDevice({ port: '1-4', id: '046d:c31c', interfaces: ['03:01:01'], authorized: false, interfacesAuthorized: false });
     const { bus, enforcer } = setup({ devices: [{ ok: true, device: keyboard }] });
     await enforcer.start();
     expect(bus.writes.map((write) => `${write.path}=${write.value}`)).toEqual([
+      'module/usbcore/parameters/authorized_default=0',
       'bus/usb/devices/1-4/authorized=1',
       'bus/usb/devices/1-4:1.0/authorized=1',
       'bus/usb/drivers_probe=1-4:1.0',

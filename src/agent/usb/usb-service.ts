@@ -86,9 +86,10 @@ function describeDevice(device: UsbDevice | undefined): Record<string, unknown> 
 }
 
 /**
- * Creates the USB enforcer (the shell around `decideUsbDevice`). In enforce mode it sets every
- * root hub's `authorized_default` to 0 (and `interface_authorized_default` to 0) before anything
- * else, so devices attached later stay blocked even if the agent dies; then it decides every
+ * Creates the USB enforcer (the shell around `decideUsbDevice`). In enforce mode it sets the
+ * default of buses the kernel creates later and every root hub's `authorized_default` to 0 (and
+ * `interface_authorized_default` to 0) before anything else, so devices attached later stay
+ * blocked even if the agent dies (a root hub that appears later gets the same); then it decides every
  * present device and every hotplugged one. Work for one port is serialized; writes are skipped
  * when the state already holds, so duplicate events (udev and libusb) cost one read. In monitor
  * mode it decides and audits, and writes nothing.
@@ -167,6 +168,25 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
     return writes;
   };
 
+  /**
+   * A root hub that appears while the agent runs (a dock's controller, a Thunderbolt bridge, a
+   * loaded host driver): its devices must start deauthorized like everyone else's. usbcore's
+   * parameter (set at start) already made the kernel create it with authorized_default=0; writing
+   * both defaults here makes sure, also on kernels without the parameter. Returns the writes done.
+   */
+  const secureRootHub = async (port: string): Promise<string[]> => {
+    const writes: string[] = [];
+    if (capabilities?.authorizedDefault === true) {
+      await bus.setAuthorizedDefault(port, 0);
+      writes.push(`${port}/authorized_default=0`);
+    }
+    if (capabilities?.interfaceAuthorization === true) {
+      await bus.setInterfaceAuthorizedDefault(port, false);
+      writes.push(`${port}/interface_authorized_default=0`);
+    }
+    return writes;
+  };
+
   /** Decides and (in enforce mode) applies; audits every decision that is new or changed something. */
   const handle = async (read: UsbDeviceRead, trigger: UsbTrigger, eventAtMs?: number): Promise<UsbDecision> => {
     let decision: UsbDecision;
@@ -187,7 +207,8 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
       trigger === 'hotplug' && decision.target === 'reject' && previous?.decision.target === 'reject' && previous.device?.hash === device?.hash;
     if (mode === 'enforce' && !alreadyRejected) {
       try {
-        writes = await apply(decision, device);
+        writes =
+          decision.basis.kind === 'root-hub' && trigger === 'hotplug' && previous === undefined ? await secureRootHub(decision.port) : await apply(decision, device);
       } catch (error) {
         applyFailed = true;
         applyError = isMngError(error) ? error.text.en : String(error);
@@ -302,6 +323,16 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
       const reads = await bus.listDevices();
       for (const read of reads) if (read.ok && read.device.isRootHub) rootHubs.push(read.device.port);
       if (mode === 'enforce') {
+        // First the default of buses created later, then the buses there are: no gap between them.
+        let newBuses: 0 | null = null;
+        if (capabilities.newBusAuthorizedDefault) {
+          try {
+            await bus.setNewBusAuthorizedDefault(0);
+            newBuses = 0;
+          } catch (error) {
+            await audit.append({ type: 'usb.authorized-default-failed', severity: 'alert', data: { newBuses: true, error: isMngError(error) ? error.text.en : String(error) } });
+          }
+        }
         for (const hub of rootHubs) {
           try {
             if (capabilities.authorizedDefault) await bus.setAuthorizedDefault(hub, 0);
@@ -314,7 +345,11 @@ export function createUsbEnforcer(deps: UsbEnforcerDeps): UsbEnforcer {
             });
           }
         }
-        await audit.append({ type: 'usb.authorized-default-set', severity: 'notice', data: { rootHubs, authorizedDefault: 0, interfaceAuthorizedDefault: capabilities.interfaceAuthorization ? 0 : null } });
+        await audit.append({
+          type: 'usb.authorized-default-set',
+          severity: 'notice',
+          data: { rootHubs, authorizedDefault: 0, interfaceAuthorizedDefault: capabilities.interfaceAuthorization ? 0 : null, newBuses },
+        });
       }
       for (const [index, source] of deps.hotplugSources.entries()) {
         try {

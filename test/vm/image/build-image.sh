@@ -76,6 +76,8 @@ build_image() {
   install -D -m 0644 "$here/guest/mng-test-runner.service" "$staging/etc/systemd/system/mng-test-runner.service"
   install -D -m 0755 "$here/guest/login-pty.py" "$staging/usr/local/lib/mng-test/login-pty.py"
   install -D -m 0755 "$here/guest/vhci-controller.py" "$staging/usr/local/lib/mng-test/vhci-controller.py"
+  install -D -m 0755 "$here/guest/usb-state.py" "$staging/usr/local/lib/mng-test/usb-state.py"
+  install -D -m 0755 "$here/guest/badusb-gadget.sh" "$staging/usr/local/lib/mng-test/badusb-gadget.sh"
   mkdir -p "$staging/etc/systemd/system/sysinit.target.wants"
   ln -sf /etc/systemd/system/mng-test-runner.service "$staging/etc/systemd/system/sysinit.target.wants/mng-test-runner.service"
 

@@ -35,6 +35,8 @@ export interface StartVmOptions {
   readonly devices?: readonly VmUsbDevice[];
   /** Extra kernel command line. */
   readonly append?: string;
+  /** More QEMU arguments (backends devices need: -audiodev, -chardev…). */
+  readonly extraArgs?: readonly string[];
   /** Guest memory (MiB); default 1536. */
   readonly memoryMiB?: number;
   /** How long to wait for the runner; default 240 s (software emulation). */
@@ -52,6 +54,8 @@ export interface Vm {
   plug(device: VmUsbDevice): Promise<void>;
   /** Unplugs a device (device_del, waits for DEVICE_DELETED, drops its image's block node). */
   unplug(id: string): Promise<void>;
+  /** Unplugs every device plugged with `plug` and not unplugged yet (a test's clean-up). */
+  unplugAll(): Promise<void>;
   /** Ends QEMU (the root disk is a snapshot: nothing to save) and removes the run folder. */
   stop(): Promise<void>;
 }
@@ -101,8 +105,11 @@ export async function startVm(options: StartVmOptions): Promise<Vm> {
     '-chardev', `socket,id=runner,path=${runnerSocket},server=on,wait=off`,
     '-device', 'virtserialport,chardev=runner,name=org.mynumber-guard.runner',
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
-    '-device', 'qemu-xhci,id=xhci,p2=8,p3=8',
+    // 15 USB 2 ports (QEMU's most): room for devices on fixed ports, present and hot-plugged.
+    '-device', 'qemu-xhci,id=xhci,p2=15,p3=4',
     ...(options.devices ?? []).flatMap(deviceArgs),
+    // After the devices: a device in here without a port takes the first free one.
+    ...(options.extraArgs ?? []),
   ];
   const started = Date.now();
   const consoleStream = createWriteStream(consoleLog);
@@ -163,6 +170,9 @@ export async function startVm(options: StartVmOptions): Promise<Vm> {
       const device = plugged.get(id) ?? options.devices?.find((candidate) => candidate.id === id);
       plugged.delete(id);
       if (device?.image !== undefined) await liveQmp.execute('blockdev-del', { 'node-name': `${id}-disk` });
+    },
+    async unplugAll() {
+      for (const id of [...plugged.keys()].reverse()) await vm.unplug(id);
     },
     async stop() {
       if (!exited) {

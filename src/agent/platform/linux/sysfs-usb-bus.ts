@@ -141,6 +141,9 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
 }
 
 /** The Linux sysfs USB bus under an injectable root. */
+
+/** usbcore's module parameter: the `authorized_default` every bus created later starts with. */
+const usbcoreAuthorizedDefault = path.join('module', 'usbcore', 'parameters', 'authorized_default');
 export class SysfsUsbBus implements UsbBus {
   private readonly root: string;
   private readonly devicesDir: string;
@@ -160,15 +163,16 @@ export class SysfsUsbBus implements UsbBus {
       (stats) => stats.isDirectory(),
       () => false,
     );
-    const none = { present, deviceAuthorization: false, interfaceAuthorization: false, authorizedDefault: false };
-    if (!present) return none;
-    const rootHubs = (await this.listNames()).filter(isUsbRootHubPort);
-    if (rootHubs.length === 0) return none;
     const exists = (file: string): Promise<boolean> =>
       access(file, constants.F_OK).then(
         () => true,
         () => false,
       );
+    const newBusAuthorizedDefault = await exists(path.join(this.root, usbcoreAuthorizedDefault));
+    const none = { present, deviceAuthorization: false, interfaceAuthorization: false, authorizedDefault: false, newBusAuthorizedDefault };
+    if (!present) return none;
+    const rootHubs = (await this.listNames()).filter(isUsbRootHubPort);
+    if (rootHubs.length === 0) return none;
     const allHubsHave = async (attribute: string): Promise<boolean> =>
       (await Promise.all(rootHubs.map((hub) => exists(path.join(this.devicesDir, hub, attribute))))).every(Boolean);
     return {
@@ -176,6 +180,7 @@ export class SysfsUsbBus implements UsbBus {
       deviceAuthorization: await allHubsHave('authorized'),
       authorizedDefault: await allHubsHave('authorized_default'),
       interfaceAuthorization: (await allHubsHave('interface_authorized_default')) && (await exists(path.join(busDir, 'drivers_probe'))),
+      newBusAuthorizedDefault,
     };
   }
 
@@ -220,6 +225,10 @@ export class SysfsUsbBus implements UsbBus {
       }),
     );
     return this.parseFacts(facts).at(-1);
+  }
+
+  async setNewBusAuthorizedDefault(value: 0 | 1 | 2): Promise<void> {
+    await this.write(usbcoreAuthorizedDefault, String(value));
   }
 
   async setAuthorizedDefault(rootHubPort: string, value: 0 | 1 | 2): Promise<void> {
