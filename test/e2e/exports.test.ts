@@ -2,7 +2,7 @@
 // the JSONL ledger file and the disposer. Every test writes real bytes and checks the record.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, symlink, unlink, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import {
   type ExportAction,
   type ExportLedger,
   type ExportRecord,
+  type FileEvent,
   type FileEventSource,
   type FileHasher,
 } from '../../src/agent/exports';
@@ -106,6 +107,33 @@ async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('chokidar event source on real files', () => {
+  it('a destination that does not exist yet reports nothing from its parent (a symlink beside it), then what appears inside it', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'mng-chokidar-missing-'));
+    const events: FileEvent[] = [];
+    const source = createChokidarFileEventSource();
+    const handle = source.watch(path.join(parent, 'media'), (event) => events.push(event), () => undefined);
+    try {
+      await handle.ready;
+      symlinkSync('/dev/shm', path.join(parent, 'shm'));
+      writeFileSync(path.join(parent, 'sibling.txt'), 'x');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(events).toEqual([]);
+      mkdirSync(path.join(parent, 'media'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      writeFileSync(path.join(parent, 'media', 'inside.txt'), 'y');
+      const inside = path.join(parent, 'media', 'inside.txt');
+      const until = Date.now() + 5000;
+      while (!events.some((event) => event.path === inside) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(events.map((event) => event.path).filter((file) => !file.startsWith(path.join(parent, 'media')))).toEqual([]);
+      expect(events.some((event) => event.path === inside)).toBe(true);
+    } finally {
+      await handle.close();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('export ledger on real files', () => {
   it('a written file becomes one record with the SHA-256 of its bytes, in the ledger file and the audit log', async () => {

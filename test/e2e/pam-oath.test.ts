@@ -45,6 +45,7 @@ let work: string;
 let usersfile: string;
 let storeArgs: string[];
 let pamLine: string;
+let includeFile: string;
 
 function mng(args: string[]): MngRun {
   return runMng(args, { cwd: work, env });
@@ -221,7 +222,14 @@ describe.skipIf(!runnable)('pam_oath with the usersfile mng writes (pamtester, r
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     expect((JSON.parse(first.stdout) as { written: string[] }).written).toEqual([path.join(pamDir, 'mynumber-guard-oath'), path.join(pamDir, 'login')]);
-    expect(readFileSync(path.join(pamDir, 'mynumber-guard-oath'), 'utf8')).toContain(`\n${pamLine}\n`);
+    const stack = (JSON.parse(first.stdout) as { stack: string[] }).stack;
+    expect(stack).toEqual([
+      expect.stringMatching(/^auth requisite pam_faillock\.so preauth deny=5 unlock_time=0 /),
+      `auth [success=1 default=ignore] ${pamLine.replace('auth requisite ', '')}`,
+      expect.stringMatching(/^auth \[default=die\] pam_faillock\.so authfail deny=5 /),
+      'auth optional pam_faillock.so authsucc',
+    ]);
+    expect(readFileSync(path.join(pamDir, 'mynumber-guard-oath'), 'utf8')).toContain(`\n${stack.join('\n')}\n`);
     expect(statSync(path.join(pamDir, 'mynumber-guard-oath')).mode & 0o777).toBe(0o644);
     expect(readFileSync(path.join(pamDir, 'login'), 'utf8')).toBe(
       'auth requisite pam_nologin.so\n@include common-auth\n@include mynumber-guard-oath\nauth optional pam_group.so\n@include common-account\n',
@@ -231,10 +239,29 @@ describe.skipIf(!runnable)('pam_oath with the usersfile mng writes (pamtester, r
     expect(second.status).toBe(0);
     expect((JSON.parse(second.stdout) as { written: string[] }).written).toEqual([path.join(pamDir, 'mynumber-guard-oath')]);
 
+    includeFile = path.join(pamDir, 'mynumber-guard-oath');
+
     writeFileSync(path.join(pamDir, 'odd'), 'auth required pam_unix.so\n');
     const refused = mng(['mfa', 'pam', 'install', '--usersfile', usersfile, '--write-pam', '--service', 'odd', '--pam-dir', pamDir, ...storeArgs]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('@include mynumber-guard-oath');
     expect(readFileSync(path.join(pamDir, 'odd'), 'utf8')).toBe('auth required pam_unix.so\n');
   });
+
+  it('the written stack limits attempts (pam_faillock): five wrong codes lock, the right one is refused, mng mfa reset opens it', async () => {
+    writeFileSync(path.join('/etc/pam.d', otpService), readFileSync(includeFile, 'utf8'));
+    spawnSync('faillock', ['--user', otpUser, '--reset']);
+    const wrong = (step: number): string => (oathtool(otpUser, step) === '000000' ? '111111' : '000000');
+    for (let attempt = 0; attempt < 5; attempt += 1) expect(pamtester(otpService, otpUser, [wrong(nowStep())])).toBe(false);
+    expect(spawnSync('faillock', ['--user', otpUser], { encoding: 'utf8' }).stdout.split('\n').filter((line) => /\bV$|\bI$/.test(line.trim()))).toHaveLength(5);
+    // Locked: the right code no longer helps (and, stopped before pam_oath, is not spent).
+    expect(pamtester(otpService, otpUser, [oathtool(otpUser, nowStep())])).toBe(false);
+    const reset = mng(['--json', 'mfa', 'reset', otpUser, ...storeArgs]);
+    expect(reset.status).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ pamFaillock: 'reset' });
+    // A code pam_oath has not seen yet (earlier tests spent the recent steps; window=1).
+    const step = readPamStep(otpUser) + 1;
+    while (nowStep() + 1 < step) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(pamtester(otpService, otpUser, [oathtool(otpUser, step)])).toBe(true);
+  }, 90_000);
 });

@@ -63,6 +63,30 @@ function rig(
 }
 
 describe('createExportLedger', () => {
+  it('never acts on a path outside its destination (a watcher reporting a sibling of a missing folder)', async () => {
+    const removed: string[] = [];
+    const r = rig('quarantine', {
+      disposer: {
+        quarantine: (path) => (removed.push(path), Promise.resolve(ok({ quarantinePath: '/q/1' }))),
+        remove: (path) => (removed.push(path), Promise.resolve(ok(undefined))),
+      },
+      scan: [{ path: '/run/shm', kind: 'symlink', sizeBytes: 8, mtimeMs: 1 }],
+    });
+    await r.ledger.start();
+    r.emit({ type: 'add', path: '/run/shm' });
+    r.emit({ type: 'add', path: '/mx/a' });
+    r.emit({ type: 'add', path: '/' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await r.ledger.idle();
+    expect(r.records).toEqual([]);
+    expect(removed).toEqual([]);
+    // The control: a file inside it is quarantined.
+    r.emit({ type: 'add', path: '/m/inside' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await r.ledger.idle();
+    expect(removed).toEqual(['/m/inside']);
+  });
+
   it('debounces a burst of events on one path into one record, and skips an unchanged re-settle', async () => {
     const r = rig('record');
     await r.ledger.start();

@@ -1,7 +1,7 @@
 import type { Clock } from '../../shared/clock';
 import type { AuditSink } from '../audit';
 import { decideDisposeFailure, decideExport, maxHashAttempts, type ExportPlan, type HashSummary } from './decide-export';
-import { exportRecordedEventType, exportRescanEventType, isExcludedFromDestination, type ExportDestination, type ExportRecord } from './model';
+import { exportRecordedEventType, exportRescanEventType, isExcludedFromDestination, isWithinDestination, type ExportDestination, type ExportRecord } from './model';
 import type { FileDisposer, FileEventSource, FileEventSourceError, FileHasher, FileHashResult, FileWatch, LedgerStore, UserDirectory } from './ports';
 
 /** Dependencies of the export ledger service (STYLE.md §4: everything injected). */
@@ -244,7 +244,7 @@ export function createExportLedger(deps: ExportLedgerDeps): ExportLedger {
   }
 
   function onEvent(destination: ExportDestination, type: 'add' | 'change' | 'unlink', path: string): void {
-    if (stopped || isExcludedFromDestination(destination, path)) return;
+    if (stopped || !isWithinDestination(destination, path) || isExcludedFromDestination(destination, path)) return;
     if (type === 'unlink') {
       if (disposing.delete(path)) return;
       // A file deleted before it settled is still hashed (and found vanished): it was written.
@@ -265,7 +265,7 @@ export function createExportLedger(deps: ExportLedgerDeps): ExportLedger {
     const entries = await deps.events.scan(destination.path);
     let queuedCount = 0;
     for (const entry of entries) {
-      if (isExcludedFromDestination(destination, entry.path)) continue;
+      if (!isWithinDestination(destination, entry.path) || isExcludedFromDestination(destination, entry.path)) continue;
       const last = known.get(entry.path);
       if (last !== undefined && last.sizeBytes === entry.sizeBytes && last.mtimeMs === entry.mtimeMs) continue;
       if (timers.has(entry.path) || queued.has(entry.path) || running.has(entry.path)) continue;

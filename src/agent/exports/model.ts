@@ -43,6 +43,17 @@ export interface ExportDestination {
 }
 
 /** True when `path` lies in one of the destination's excluded folders. */
+/**
+ * True when `path` is the destination's folder or below it. An event for any other path is never
+ * acted on: a watcher of a folder that does not exist yet watches its parent, and chokidar 5 then
+ * reports siblings there (seen on the real-kernel test machine: `/run/shm` for `/run/media`), which
+ * a `quarantine` destination would otherwise move away.
+ */
+export function isWithinDestination(destination: ExportDestination, path: string): boolean {
+  const root = destination.path.endsWith('/') && destination.path.length > 1 ? destination.path.slice(0, -1) : destination.path;
+  return path === root || path.startsWith(root === '/' ? '/' : `${root}/`);
+}
+
 export function isExcludedFromDestination(destination: ExportDestination, path: string): boolean {
   return (destination.excludes ?? []).some((folder) => path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`));
 }

@@ -89,8 +89,12 @@ export {
   defaultPamOathWindowSteps,
   pamOathIncludeName,
   planPamServiceInclude,
+  decidePamFaillockFigures,
+  defaultPamFaillockFigures,
+  renderPamLogonStack,
   renderPamOathIncludeFile,
   renderPamOathLine,
+  type PamFaillockFigures,
   type PamOathLineOptions,
   type PamServiceEdit,
 } from './pam-service';

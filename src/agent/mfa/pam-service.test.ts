@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPamOathUsersfilePath, decidePamOathDigits, planPamServiceInclude, renderPamOathIncludeFile, renderPamOathLine } from './pam-service';
+import { checkPamOathUsersfilePath, decidePamFaillockFigures, decidePamOathDigits, planPamServiceInclude, renderPamLogonStack, renderPamOathIncludeFile, renderPamOathLine } from './pam-service';
 
 // /etc/pam.d/login of Debian 12 (login 1:4.13), shortened.
 const debianLogin = [
@@ -50,7 +50,7 @@ describe('the pam_oath line', () => {
       'auth requisite pam_oath.so usersfile=/etc/mynumber-guard/users.oath window=1 digits=6',
     );
     expect(renderPamOathLine({ usersfile: '/x/users.oath', windowSteps: 0, digits: null })).toBe('auth requisite pam_oath.so usersfile=/x/users.oath window=0');
-    expect(renderPamOathIncludeFile('auth requisite pam_oath.so usersfile=/x window=1')).toMatch(/\nauth requisite pam_oath.so usersfile=\/x window=1\n$/);
+    expect(renderPamOathIncludeFile(['auth requisite pam_oath.so usersfile=/x window=1'])).toMatch(/\nauth requisite pam_oath.so usersfile=\/x window=1\n$/);
   });
 
   it('digits: 6 or 8 when all tokens agree, none for a mix', () => {
@@ -66,5 +66,26 @@ describe('the pam_oath line', () => {
 
   it('accepts a plain absolute path', () => {
     expect(checkPamOathUsersfilePath('/etc/mynumber-guard/users.oath')).toEqual({ ok: true, value: '/etc/mynumber-guard/users.oath' });
+  });
+});
+
+describe('pam_faillock at logon', () => {
+  it.each([
+    ['the default policy (admin reset)', { maxFailures: 5, delaySeconds: [30, 120, 600, 1800], lockUntilAdminReset: true }, { deny: 5, unlockTimeSeconds: 0, failIntervalSeconds: 86_400 }],
+    ['delays only: the longest one', { maxFailures: 3, delaySeconds: [30, 300], lockUntilAdminReset: false }, { deny: 3, unlockTimeSeconds: 300, failIntervalSeconds: 86_400 }],
+    ['no delays and no admin reset', { maxFailures: 10, delaySeconds: [], lockUntilAdminReset: false }, { deny: 10, unlockTimeSeconds: 86_400, failIntervalSeconds: 86_400 }],
+    ['no policy in force: the strictest', undefined, { deny: 5, unlockTimeSeconds: 0, failIntervalSeconds: 86_400 }],
+  ])('%s', (_name, lockout, figures) => {
+    expect(decidePamFaillockFigures(lockout)).toEqual(figures);
+  });
+
+  it('wraps pam_oath: preauth stops a locked account, authfail counts and ends, authsucc clears', () => {
+    const stack = renderPamLogonStack('auth requisite pam_oath.so usersfile=/etc/mynumber-guard/users.oath window=1 digits=6', { deny: 5, unlockTimeSeconds: 0, failIntervalSeconds: 86_400 });
+    expect(stack).toEqual([
+      'auth requisite pam_faillock.so preauth deny=5 unlock_time=0 fail_interval=86400',
+      'auth [success=1 default=ignore] pam_oath.so usersfile=/etc/mynumber-guard/users.oath window=1 digits=6',
+      'auth [default=die] pam_faillock.so authfail deny=5 unlock_time=0 fail_interval=86400',
+      'auth optional pam_faillock.so authsucc',
+    ]);
   });
 });

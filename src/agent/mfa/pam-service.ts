@@ -1,5 +1,6 @@
 import { msg, type Localized } from '../../shared/i18n';
 import { err, ok, type Result } from '../../shared/result';
+import type { MfaPolicy } from '../../shared/policy/schema';
 import type { TokenRecord } from './model';
 
 /**
@@ -56,13 +57,57 @@ export function renderPamOathLine(options: PamOathLineOptions): string {
   return `auth requisite pam_oath.so usersfile=${options.usersfile} window=${options.windowSteps}${digits}`;
 }
 
-/** The include file for /etc/pam.d/mynumber-guard-oath. */
-export function renderPamOathIncludeFile(line: string): string {
+/**
+ * pam_faillock's figures at logon, from the policy's lockout (the national guideline asks for a
+ * login attempt limit; pam_oath has none of its own). `deny` failures within `failIntervalSeconds`
+ * lock the account; `unlockTimeSeconds` 0 means until an administrator resets it (`faillock
+ * --reset`, done by `mng mfa reset`), which is what `lockUntilAdminReset` asks; otherwise the
+ * policy's longest delay. pam_faillock cannot grow its delay the way the agent does.
+ */
+export interface PamFaillockFigures {
+  readonly deny: number;
+  readonly unlockTimeSeconds: number;
+  readonly failIntervalSeconds: number;
+}
+
+/** Used when no policy is in force: the strictest figures (5 failures, locked until reset). */
+export const defaultPamFaillockFigures: PamFaillockFigures = { deny: 5, unlockTimeSeconds: 0, failIntervalSeconds: 86_400 };
+
+/** The faillock figures for a policy's lockout (pure). */
+export function decidePamFaillockFigures(lockout: MfaPolicy['lockout'] | undefined): PamFaillockFigures {
+  if (lockout === undefined) return defaultPamFaillockFigures;
+  return {
+    deny: lockout.maxFailures,
+    unlockTimeSeconds: lockout.lockUntilAdminReset ? 0 : (lockout.delaySeconds.at(-1) ?? defaultPamFaillockFigures.failIntervalSeconds),
+    // The agent counts consecutive failures until a success; a day is the nearest faillock gets.
+    failIntervalSeconds: defaultPamFaillockFigures.failIntervalSeconds,
+  };
+}
+
+/**
+ * The auth lines of the include file: pam_faillock around pam_oath (pam_faillock(8)'s pattern).
+ * A locked account stops at `preauth` (requisite: no code is asked for, nothing is reset); a wrong
+ * or missing code is counted by `authfail` and ends the stack; a right code clears the count.
+ * A user without a token fails like a wrong code: still no bypass.
+ */
+export function renderPamLogonStack(oathLine: string, faillock: PamFaillockFigures): string[] {
+  const figures = `deny=${faillock.deny} unlock_time=${faillock.unlockTimeSeconds} fail_interval=${faillock.failIntervalSeconds}`;
+  const oathModule = oathLine.replace(/^auth\s+requisite\s+/, '');
   return [
-    '# mynumber-guard: ワンタイムパスワード（TOTP）の確認。`mng mfa pam install --write-pam` が書きます。',
-    '# mynumber-guard: one-time password (TOTP) check, written by `mng mfa pam install --write-pam`.',
+    `auth requisite pam_faillock.so preauth ${figures}`,
+    `auth [success=1 default=ignore] ${oathModule}`,
+    `auth [default=die] pam_faillock.so authfail ${figures}`,
+    'auth optional pam_faillock.so authsucc',
+  ];
+}
+
+/** The include file for /etc/pam.d/mynumber-guard-oath. */
+export function renderPamOathIncludeFile(stack: readonly string[]): string {
+  return [
+    '# mynumber-guard: ワンタイムパスワード（TOTP）の確認と試行回数の制限（pam_faillock）。`mng mfa pam install --write-pam` が書きます。',
+    '# mynumber-guard: one-time password (TOTP) check with an attempt limit (pam_faillock), written by `mng mfa pam install --write-pam`.',
     '# pam_unix の後に読み込みます（OS のパスワード＋TOTP）。 / Included after pam_unix (OS password + TOTP).',
-    line,
+    ...stack,
     '',
   ].join('\n');
 }

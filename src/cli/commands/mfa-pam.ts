@@ -5,6 +5,7 @@ import { ErrorCode, MngError } from '../../shared/errors';
 import { msg, type Localized } from '../../shared/i18n';
 import {
   checkPamOathUsersfilePath,
+  decidePamFaillockFigures,
   decidePamOathDigits,
   defaultPamOathUsersfile,
   defaultPamOathWindowSteps,
@@ -13,6 +14,7 @@ import {
   pamOathIncludeName,
   parsePamOathUsersfile,
   planPamServiceInclude,
+  renderPamLogonStack,
   renderPamOathIncludeFile,
   renderPamOathLine,
   renderPamOathUsersfile,
@@ -22,6 +24,8 @@ import {
 } from '../../agent/mfa';
 import { createPamOathUsersfileFile, readRegularFile, writeFileAtomically } from '../../agent/platform/node';
 import { defineAction, ExitCode, type CliContext } from '../context';
+import { loadPolicyInForce } from '../load-policy';
+import type { ZonePolicy } from '../../shared/policy/schema';
 import { defaultMfaKeyFile, defaultMfaStateDir, openMfaStores, type MfaStores } from '../mfa-stores';
 import type { CommandDeps } from '../program';
 import { mfaCommandGroup } from './mfa';
@@ -45,6 +49,7 @@ interface InstallOptions extends SyncOptions {
   service?: string;
   writePam?: boolean;
   pamDir?: string;
+  trust?: string;
 }
 
 /** Test seam: where pam_oath.so is looked for (default the system library folders). */
@@ -64,6 +69,7 @@ export function registerMfaPamCommands(program: Command, deps: CommandDeps, comm
     .option('--service <name>', '/etc/pam.d/<name> に組み込む（--write-pam と一緒に。例 login、lightdm、gdm-password） / include it in /etc/pam.d/<name> (with --write-pam; e.g. login, lightdm, gdm-password)')
     .option('--write-pam', `/etc/pam.d/${pamOathIncludeName} を書き、--service のファイルに組み込む / write /etc/pam.d/${pamOathIncludeName} and include it in the --service file`)
     .option('--pam-dir <dir>', `PAM の設定フォルダ（既定 ${defaultPamDir}） / the PAM configuration folder (default ${defaultPamDir})`)
+    .option('--trust <keys>', '適用中のポリシー（試行回数の制限の値）を検証する公開鍵（既定 /etc/mynumber-guard/trust.d） / keys that verify the policy in force (its lockout figures)')
     .action(defineAction(io, setExit, (ctx, options: InstallOptions) => runInstall(ctx, options, commandOptions)));
 
   withSyncOptions(pam.command('sync'))
@@ -159,6 +165,16 @@ async function runInstall(ctx: CliContext, options: InstallOptions, commandOptio
   const synced = await syncUsersfile(ctx, options);
   const usable = synced.tokens.filter((token) => !synced.merge.skipped.some((skip) => skip.user === token.user));
   const line = renderPamOathLine({ usersfile: synced.usersfile, windowSteps: synced.windowSteps, digits: decidePamOathDigits(usable) });
+  // The attempt limit at logon follows the policy the agent has in force; without one, the strictest.
+  let lockoutSource: 'policy' | 'default' = 'policy';
+  let lockout: ZonePolicy['spec']['mfa']['lockout'] | undefined;
+  try {
+    lockout = (await loadPolicyInForce(ctx, options.stateDir ?? defaultMfaStateDir, options.trust)).spec.mfa.lockout;
+  } catch {
+    lockoutSource = 'default';
+  }
+  const faillock = decidePamFaillockFigures(lockout);
+  const stack = renderPamLogonStack(line, faillock);
   const pamDir = path.resolve(ctx.io.cwd, options.pamDir ?? defaultPamDir);
   const written: string[] = [];
   if (options.writePam === true) {
@@ -169,15 +185,16 @@ async function runInstall(ctx: CliContext, options: InstallOptions, commandOptio
         { hint: msg('先に mng mfa enroll か mng mfa import-pskc でトークンを登録してください', 'enroll tokens first with mng mfa enroll or mng mfa import-pskc') },
       );
     }
-    if (!(await hasPamOathModule(commandOptions.pamModuleRoots ?? pamModuleRoots))) {
+    for (const module of ['pam_oath.so', 'pam_faillock.so']) {
+      if (await hasPamModule(commandOptions.pamModuleRoots ?? pamModuleRoots, module)) continue;
       throw new MngError(
         ErrorCode.FileUnreadable,
-        msg('pam_oath.so が見つかりません。モジュールがないまま PAM に組み込むと誰もログオンできなくなるため、書き込みません', 'pam_oath.so was not found; a PAM line for a missing module would stop every logon, so nothing is written'),
-        { hint: msg('apt-get install libpam-oath でインストールしてください', 'install it with apt-get install libpam-oath') },
+        msg(`${module} が見つかりません。モジュールがないまま PAM に組み込むと誰もログオンできなくなるため、書き込みません`, `${module} was not found; a PAM line for a missing module would stop every logon, so nothing is written`),
+        { hint: msg(module === 'pam_oath.so' ? 'apt-get install libpam-oath でインストールしてください' : 'pam_faillock は libpam-modules（1.4 以降）に含まれます', module === 'pam_oath.so' ? 'install it with apt-get install libpam-oath' : 'pam_faillock comes with libpam-modules 1.4 or later') },
       );
     }
     const includeFile = path.join(pamDir, pamOathIncludeName);
-    await writeFileAtomically(includeFile, Buffer.from(renderPamOathIncludeFile(line), 'utf8'), 0o644);
+    await writeFileAtomically(includeFile, Buffer.from(renderPamOathIncludeFile(stack), 'utf8'), 0o644);
     written.push(includeFile);
     if (options.service !== undefined) {
       const serviceFile = path.join(pamDir, options.service);
@@ -192,18 +209,27 @@ async function runInstall(ctx: CliContext, options: InstallOptions, commandOptio
     }
   }
   const notes: Localized[] = [
-    msg(`PAM の行: ${line}`, `PAM line: ${line}`),
+    msg(`PAM の行:\n  ${stack.join('\n  ')}`, `PAM lines:\n  ${stack.join('\n  ')}`),
+    lockoutSource === 'policy'
+      ? msg(
+          `試行回数の制限（pam_faillock）: 適用中のポリシーから ${faillock.deny} 回の失敗でロック、${faillock.unlockTimeSeconds === 0 ? '解除は管理者（mng mfa reset）' : `${faillock.unlockTimeSeconds} 秒後に解除`}`,
+          `attempt limit (pam_faillock), from the policy in force: locked after ${faillock.deny} failures, ${faillock.unlockTimeSeconds === 0 ? 'until an administrator resets it (mng mfa reset)' : `for ${faillock.unlockTimeSeconds} s`}`,
+        )
+      : msg(
+          `試行回数の制限（pam_faillock）: 適用中のポリシーを読めないため最も厳しい値（${faillock.deny} 回でロック、解除は管理者）を使いました`,
+          `attempt limit (pam_faillock): no policy in force could be read, so the strictest figures are used (locked after ${faillock.deny} failures until an administrator resets it)`,
+        ),
     options.writePam === true
       ? options.service === undefined
         ? msg(`${path.join(pamDir, pamOathIncludeName)} を書きました。使うサービスの「@include common-auth」の次の行に「@include ${pamOathIncludeName}」を追記してください（--service <名前> で自動追記）`, `wrote ${path.join(pamDir, pamOathIncludeName)}; add "@include ${pamOathIncludeName}" after "@include common-auth" of the services that should use it (--service <name> does it)`)
         : msg(`${options.service} に組み込みました。元に戻すには ${path.join(pamDir, options.service)} から「@include ${pamOathIncludeName}」の行を消してください`, `included in ${options.service}; to undo, delete the "@include ${pamOathIncludeName}" line from ${path.join(pamDir, options.service)}`)
       : msg(`この行を /etc/pam.d/<サービス> の「@include common-auth」の次に置くか、--write-pam --service <サービス> で書き込んでください`, `put this line after "@include common-auth" in /etc/pam.d/<service>, or write it with --write-pam --service <service>`),
     msg(
-      '注意: トークンのない利用者（root を含む）は、組み込んだサービスでログオンできなくなります。root のシェルを開いたまま試してください。pam_oath には試行回数の制限がないため、pam_faillock と組み合わせてください',
-      'note: users without a token (root included) can no longer log on through that service; keep a root shell open while testing. pam_oath does not limit attempts: stack it with pam_faillock',
+      '注意: トークンのない利用者（root を含む）は、組み込んだサービスでログオンできなくなります。root のシェルを開いたまま試してください',
+      'note: users without a token (root included) can no longer log on through that service; keep a root shell open while testing',
     ),
   ];
-  ctx.print({ ...syncJson(synced), line, written }, [...syncText(ctx, synced), ...written.map((file) => ctx.t(msg(`書き込み: ${file}`, `wrote: ${file}`))), ...notes.map((note) => ctx.t(note))].join('\n'));
+  ctx.print({ ...syncJson(synced), line, stack, faillock: { ...faillock, source: lockoutSource }, written }, [...syncText(ctx, synced), ...written.map((file) => ctx.t(msg(`書き込み: ${file}`, `wrote: ${file}`))), ...notes.map((note) => ctx.t(note))].join('\n'));
   return synced.merge.skipped.length > 0 ? ExitCode.CheckFailed : ExitCode.Ok;
 }
 
@@ -275,12 +301,12 @@ function parseCount(text: string | undefined, fallback: number, option: string, 
 }
 
 /** True when pam_oath.so exists in a `security` folder below one of `roots` (Debian: /lib/<triplet>/security). */
-async function hasPamOathModule(roots: readonly string[]): Promise<boolean> {
+async function hasPamModule(roots: readonly string[], module: string): Promise<boolean> {
   for (const root of roots) {
-    const candidates = [path.join(root, 'security', 'pam_oath.so')];
+    const candidates = [path.join(root, 'security', module)];
     try {
       for (const entry of await readdir(root, { withFileTypes: true })) {
-        if (entry.isDirectory()) candidates.push(path.join(root, entry.name, 'security', 'pam_oath.so'));
+        if (entry.isDirectory()) candidates.push(path.join(root, entry.name, 'security', module));
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

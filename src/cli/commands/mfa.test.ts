@@ -10,6 +10,7 @@ import type { ExitCode } from '../context';
 import { openMfaStores } from '../mfa-stores';
 import { repoRoot, runMng } from '../../../test/helpers/mng';
 import { registerMfaCommands } from './mfa';
+import type { PamFaillockReset } from '../pam-faillock';
 
 const policyFile = path.join(repoRoot, 'policies/mynumber-zone.yaml');
 const dirs: string[] = [];
@@ -28,6 +29,9 @@ interface Run {
   exit: ExitCode | undefined;
 }
 
+const faillockResets: string[] = [];
+let faillockAnswer: PamFaillockReset = 'reset';
+
 async function run(args: string[], lines: (out: () => string) => AsyncIterable<string> = async function* () {}): Promise<Run> {
   const result: Run = { stdout: '', stderr: '', exit: undefined };
   const program = new Command('mng').option('--json').option('--lang <lang>').option('--debug').exitOverride();
@@ -37,7 +41,11 @@ async function run(args: string[], lines: (out: () => string) => AsyncIterable<s
       io: { stdout: (t) => (result.stdout += t), stderr: (t) => (result.stderr += t), env: {}, cwd: '/', clock: systemClock },
       setExit: (code) => (result.exit = code),
     },
-    { readLines: () => lines(() => result.stdout), hostName: () => 'pc-01' },
+    { readLines: () => lines(() => result.stdout), hostName: () => 'pc-01', resetFaillock: (user) => {
+        faillockResets.push(user);
+        return Promise.resolve(faillockAnswer);
+      },
+    },
   );
   await program.parseAsync(['node', 'mng', '--lang', 'en', ...args]);
   return result;
@@ -109,6 +117,14 @@ describe('mng mfa', () => {
     expect(reset.exit).toBe(0);
     expect(await stores.states.get('taro')).toMatchObject({ failures: 0, adminResetRequired: false, lastAcceptedStep: 1 });
     expect(reset.stdout).toContain('cleared the lockout of taro');
+    // The logon side (pam_faillock) is cleared with it.
+    expect(faillockResets.at(-1)).toBe('taro');
+    expect(reset.stdout).toContain('pam_faillock');
+    faillockAnswer = { failed: 'faillock: Error resetting records' };
+    const half = await run(['--json', 'mfa', 'reset', 'taro', '--state-dir', path.join(dir, 'var'), '--key-file', path.join(dir, 'etc/mfa.key')]);
+    faillockAnswer = 'reset';
+    expect(half.exit).toBe(1);
+    expect(JSON.parse(half.stdout)).toMatchObject({ user: 'taro', reset: true, pamFaillock: 'failed' });
   });
 
   it('refuses a bad user name and a missing policy with one clear line', async () => {

@@ -8,6 +8,7 @@ import { createMfaService, type MfaService } from '../../agent/mfa';
 import { defineAction, ExitCode, type CliContext } from '../context';
 import { loadPolicy } from '../load-policy';
 import { createMfaAdminJournal, defaultMfaKeyFile, defaultMfaStateDir, openMfaStores } from '../mfa-stores';
+import { resetPamFaillock, type PamFaillockReset } from '../pam-faillock';
 import type { CommandDeps } from '../program';
 
 /** The policy in force unless `--policy` says otherwise (same default as the agent). */
@@ -28,6 +29,8 @@ interface PolicyOptions {
 
 /** Test seams: where typed lines come from and the host name for the enrollment label. */
 export interface MfaCommandOptions {
+  /** Clears pam_faillock's count (default: `faillock --user <user> --reset`). */
+  readonly resetFaillock?: (user: string) => Promise<PamFaillockReset>;
   /** Lines typed on stdin (default: process.stdin, one code per line). */
   readonly readLines?: () => AsyncIterable<string>;
   readonly hostName?: () => string;
@@ -88,6 +91,7 @@ export function registerMfaCommands(program: Command, deps: CommandDeps, options
   const { io, setExit } = deps;
   const readLines = options.readLines ?? stdinLines;
   const hostName = options.hostName ?? hostname;
+  const resetFaillock = options.resetFaillock ?? ((user: string) => resetPamFaillock(user));
   const mfa = mfaCommandGroup(program);
 
   withPolicyOptions(withStoreOptions(mfa.command('enroll').argument('<user>', '登録する OS 利用者 / the OS user to enroll')))
@@ -102,11 +106,15 @@ export function registerMfaCommands(program: Command, deps: CommandDeps, options
       defineAction(io, setExit, async (ctx, user: string, opts: StoreOptions & { enrollment?: boolean }) => {
         checkUser(user);
         await openService(ctx, opts, undefined, hostName()).reset(user, { enrollment: opts.enrollment === true });
-        ctx.print(
-          { user, reset: true, enrollmentRemoved: opts.enrollment === true },
+        // The logon's attempt limit (pam_faillock, `mng mfa pam install`) is lifted with it.
+        const faillock = await resetFaillock(user);
+        const lines = [
           ctx.t(opts.enrollment === true ? msg(`${user} のロックアウトを解除し、トークンを削除しました`, `cleared the lockout of ${user} and removed the token`) : msg(`${user} のロックアウトを解除しました`, `cleared the lockout of ${user}`)),
-        );
-        return ExitCode.Ok;
+        ];
+        if (faillock === 'reset') lines.push(ctx.t(msg('ログオンの試行回数（pam_faillock）も解除しました', 'the logon attempt count (pam_faillock) was cleared too')));
+        if (typeof faillock === 'object') lines.push(ctx.t(msg(`警告: pam_faillock の解除に失敗しました: ${faillock.failed}`, `warning: clearing pam_faillock failed: ${faillock.failed}`)));
+        ctx.print({ user, reset: true, enrollmentRemoved: opts.enrollment === true, pamFaillock: typeof faillock === 'object' ? 'failed' : faillock }, lines.join('\n'));
+        return typeof faillock === 'object' ? ExitCode.CheckFailed : ExitCode.Ok;
       }),
     );
 

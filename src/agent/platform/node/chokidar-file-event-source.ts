@@ -35,9 +35,17 @@ export function createChokidarFileEventSource(): FileEventSource {
       });
       // chokidar reports paths as given: absolute for an absolute root, so resolve only otherwise.
       const absolute = (file: string): string => (path.isAbsolute(file) ? file : path.resolve(root, file));
-      watcher.on('add', (file) => onEvent({ type: 'add', path: absolute(file) }));
-      watcher.on('change', (file) => onEvent({ type: 'change', path: absolute(file) }));
-      watcher.on('unlink', (file) => onEvent({ type: 'unlink', path: absolute(file) }));
+      // A root that does not exist yet is watched through its parent, and chokidar 5 then reports
+      // siblings in that parent (a symlink next to it, e.g. /run/shm for /run/media): only the root
+      // and what is below it is passed on.
+      const top = path.resolve(root);
+      const forward = (type: 'add' | 'change' | 'unlink', file: string): void => {
+        const full = absolute(file);
+        if (full === top || full.startsWith(top === '/' ? '/' : `${top}/`)) onEvent({ type, path: full });
+      };
+      watcher.on('add', (file) => forward('add', file));
+      watcher.on('change', (file) => forward('change', file));
+      watcher.on('unlink', (file) => forward('unlink', file));
       watcher.on('error', (error: unknown) => {
         const code = (error as NodeJS.ErrnoException).code;
         const overflow = code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE';
