@@ -2,11 +2,13 @@
 // scripts/package-agent.mjs (files, systemd unit, conffile, maintainer scripts), the IT signing
 // key in /etc/mynumber-guard/trust.d and a signed bundle at /etc/mynumber-guard/policy.bundle.json.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { createPolicyBundle } from '../../../src/agent/policy';
 import type { ZonePolicy } from '../../../src/shared/policy/schema';
 import { packageAgent } from '../../../scripts/package-agent.mjs';
+import { repoRoot } from '../../helpers/mng';
 import { createSigner, defaultPolicyText } from '../../helpers/policy-fixtures';
 import type { Guest } from './guest';
 import { vmCacheDir } from './image';
@@ -145,3 +147,24 @@ export async function readStatus(guest: Guest): Promise<Record<string, unknown> 
   const bytes = await guest.readFile(`${agentStateDir}/status.json`);
   return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>);
 }
+
+/**
+ * Bundles a program from test/vm/guest-entries (dependencies included) into the share folder, to
+ * run in the guest on the agent's own Node: `/usr/lib/mynumber-guard/bin/node /srv/host/<name>.mjs`.
+ */
+export async function bundleGuestEntry(shareDir: string, name: string): Promise<string> {
+  await build({
+    absWorkingDir: repoRoot,
+    entryPoints: [path.join('test', 'vm', 'guest-entries', `${name}.ts`)],
+    outfile: path.join(shareDir, `${name}.mjs`),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.19',
+    logLevel: 'error',
+  });
+  return `${guestShare}/${name}.mjs`;
+}
+
+/** The agent's bundled Node in the guest. */
+export const guestNode = '/usr/lib/mynumber-guard/bin/node';
