@@ -57,6 +57,14 @@ describe.skipIf(!ready)('the agent as a systemd service on a real kernel', () =>
     for (const line of await rootHubDefaults()) expect(line).toMatch(/=0$/);
   });
 
+  it("the rig's own 9p share is a network file system to the agent: denied and sealed", async () => {
+    const record = await waitForAudit(vm.guest, 'media.deny of /srv/host', (entry) => entry.type === 'media.deny' && entry.data.mountPoint === '/srv/host');
+    expect(record.data).toMatchObject({ fsType: '9p', mountClass: 'network-filesystem', outcome: { state: 'applied' } });
+    const mount = (await vm.guest.sh('findmnt -n -o FSTYPE,OPTIONS /srv/host')).trim();
+    expect(mount).toMatch(/^tmpfs\s+ro,/);
+    expect((await vm.guest.sh('ls -A /srv/host')).trim()).toBe('');
+  });
+
   it('systemd-analyze verify accepts the unit; systemd-analyze security is recorded', async () => {
     const verify = await vm.guest.exec(['systemd-analyze', 'verify', `/lib/systemd/system/${agentUnit}`]);
     expect(`${verify.stdout}${verify.stderr}`.split('\n').filter((line) => line.includes('mynumber-guard'))).toEqual([]);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needTools } from '../helpers/system-tools';
-import { bundleGuestEntry, createPolicyKit, createShareDir, guestNode, installAgent, lastAuditSeq, readAudit, waitForAudit } from './rig/agent';
+import { createPolicyKit, createShareDir, guestNode, installAgent, installGuestEntry, lastAuditSeq, readAudit, waitForAudit } from './rig/agent';
 import { startVm, type Vm } from './rig/machine';
 import { vmImageOrSkip, vmReady } from './rig/vm-available';
 
@@ -63,8 +63,12 @@ describe.skipIf(!ready)('logon and sessions on a real kernel (login(1), PAM, log
   };
   const login = async (user: string, password: string, code: string, command = 'echo "$(id -un) $XDG_SESSION_ID"'): Promise<LoginResult> =>
     JSON.parse(await vm.guest.sh(`/usr/local/lib/mng-test/login-pty.py ${user} '${password}' '${code}' --command '${command}'`, { timeoutMs: 90_000 })) as LoginResult;
-  const vtLogin = async (user: string, vt: number): Promise<string> => {
-    await vm.guest.sh(`openvt -c ${vt} -s -f -- login -f ${user}`);
+  /**
+   * A login on a VT that logind registers as a graphical (x11) seat0 session, the kind the tray app
+   * runs in (pam_systemd takes the type from XDG_SESSION_TYPE; no display server is needed).
+   */
+  const desktopLogin = async (user: string, vt: number): Promise<string> => {
+    await vm.guest.sh(`openvt -c ${vt} -s -f -- env XDG_SESSION_TYPE=x11 login -p -f ${user}`);
     return vm.guest.waitFor(`${user}'s session on tty${vt}`, async () => {
       const line = (await vm.guest.sh('loginctl list-sessions --no-legend')).split('\n').find((entry) => entry.includes(` ${user} seat0 tty${vt}`));
       return line?.trim().split(/\s+/)[0];
@@ -74,8 +78,8 @@ describe.skipIf(!ready)('logon and sessions on a real kernel (login(1), PAM, log
   beforeAll(async () => {
     const image = vmImageOrSkip();
     share = await createShareDir('session');
-    unlockClient = await bundleGuestEntry(share.dir, 'unlock-client');
     vm = await startVm({ image, name: 'session', shareDir: share.dir });
+    unlockClient = await installGuestEntry(vm.guest, 'unlock-client');
     await installAgent(vm.guest, { deb: share.deb, kit, bundle: kit.bundle().bytes, config: `mode: enforce\nloginDeadlineSeconds: ${loginDeadlineSeconds}\n` });
     await vm.guest.writeFile('/root/tokens.pskc', pskc(), 0o600);
     const imported = await vm.guest.exec(['mng', '--json', 'mfa', 'import-pskc', '/root/tokens.pskc']);
@@ -129,22 +133,31 @@ describe.skipIf(!ready)('logon and sessions on a real kernel (login(1), PAM, log
     expect(open.result).toBe('ok');
   });
 
-  it('the agent locks a new seat0 session through logind and ends it when MFA is not done by the deadline', async () => {
+  it('a desktop session whose tray is killed is locked through logind at once, and ended when MFA is not done by the deadline', async () => {
     const seq = await lastAuditSeq(vm.guest);
-    const session = await vtLogin('staff1', 4);
-    const requested = await waitForAudit(vm.guest, 'the OS lock requested', (record) => record.type === 'session.os-lock-requested' && record.data.sessionId === session, { afterSeq: seq });
-    expect(requested.severity).toBeDefined();
+    const session = await desktopLogin('staff1', 4);
+    const facts = await vm.guest.sh(`loginctl show-session ${session} -p Type -p Active -p Seat`);
+    for (const fact of ['Type=x11', 'Active=yes', 'Seat=seat0']) expect(facts).toContain(fact);
+    await waitForAudit(vm.guest, 'session.locked at login', (record) => record.type === 'session.locked' && record.data.sessionId === session, { afterSeq: seq });
+    // A stand-in tray connects and heartbeats, then dies (kill -9).
+    const log = '/run/tray-standin.log';
+    await vm.guest.spawn(['runuser', '-u', 'staff1', '--', guestNode, unlockClient, session, '-', '120'], log);
+    await vm.guest.waitFor('the stand-in tray connected', async () => ((await vm.guest.readFile(log))?.toString('utf8').includes('"connected":true') === true ? true : undefined));
+    // The bracket keeps pkill from matching the shell that runs it.
+    await vm.guest.sh("pkill -9 -u staff1 -f '[u]nlock-client.mjs'");
+    const missing = await waitForAudit(vm.guest, 'session.tray-missing', (record) => record.type === 'session.tray-missing' && record.data.sessionId === session, { afterSeq: seq });
+    expect(missing.data).toMatchObject({ cause: 'disconnected' });
+    await waitForAudit(vm.guest, 'session.os-lock-requested', (record) => record.type === 'session.os-lock-requested' && record.data.sessionId === session, { afterSeq: seq });
     // logind carried it out: the Lock signal of that session object went over the system bus.
-    const signals = await vm.guest.waitFor('the Lock signal', async () => {
+    await vm.guest.waitFor('the Lock signal from logind', async () => {
       const text = (await vm.guest.readFile('/run/session-signals.log'))?.toString('utf8') ?? '';
-      return text.includes(`/org/freedesktop/login1/session/_3${session}`) && /member=Lock\b/.test(text) ? text : undefined;
+      return new RegExp(`path=/org/freedesktop/login1/session/_3${session}; interface=org.freedesktop.login1.Session; member=Lock`).test(text) ? true : undefined;
     });
-    expect(signals).toMatch(/member=Lock/);
     const terminated = await waitForAudit(vm.guest, 'session.terminated', (record) => record.type === 'session.terminated' && record.data.sessionId === session, {
       afterSeq: seq,
       timeoutMs: (loginDeadlineSeconds + 60) * 1000,
     });
-    expect(terminated.severity).toBe('alert');
+    expect(terminated).toMatchObject({ severity: 'alert', data: { why: 'login-deadline' } });
     // logind ended it: the session is gone and nothing runs on its terminal any more.
     await vm.guest.waitFor('the session gone', async () => ((await vm.guest.exec(['loginctl', 'show-session', session])).status !== 0 ? true : undefined));
     expect((await vm.guest.exec(['pgrep', '-t', 'tty4'])).stdout.trim()).toBe('');
@@ -152,12 +165,13 @@ describe.skipIf(!ready)('logon and sessions on a real kernel (login(1), PAM, log
 
   it('the control: a session unlocked with the right code over the local socket (a tray heartbeating) is not ended at the deadline', async () => {
     const seq = await lastAuditSeq(vm.guest);
-    const session = await vtLogin('staff2', 5);
+    const session = await desktopLogin('staff2', 5);
     const code = totp('staff2', await freshStep('staff2'));
     const log = '/run/unlock-client.log';
     const holdSeconds = loginDeadlineSeconds + 20;
     await vm.guest.spawn(['runuser', '-u', 'staff2', '--', guestNode, unlockClient, session, code, String(holdSeconds)], log);
     const first = await vm.guest.waitFor('the unlock answer', async () => (await vm.guest.readFile(log))?.toString('utf8').split('\n')[0] || undefined);
+    if (!first.startsWith('{')) throw new Error(`the stand-in tray failed:\n${(await vm.guest.readFile(log))?.toString('utf8') ?? ''}`);
     const result = JSON.parse(first) as { connected: boolean; unlock: unknown };
     expect(result.connected).toBe(true);
     expect(result.unlock).toMatchObject({ ok: true, result: { code: 'unlocked' } });

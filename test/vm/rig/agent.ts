@@ -1,7 +1,7 @@
 // The agent inside the test machine, installed the way a terminal gets it: the deb from
 // scripts/package-agent.mjs (files, systemd unit, conffile, maintainer scripts), the IT signing
 // key in /etc/mynumber-guard/trust.d and a signed bundle at /etc/mynumber-guard/policy.bundle.json.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -35,6 +35,8 @@ export async function createShareDir(name: string): Promise<{ dir: string; deb: 
   const deb = await agentPackage();
   mkdirSync(vmCacheDir, { recursive: true });
   const dir = mkdtempSync(path.join(vmCacheDir, `share-${name}-`));
+  // Staff users in the guest run programs from it (mkdtemp makes it 0700).
+  chmodSync(dir, 0o755);
   copyFileSync(deb, path.join(dir, path.basename(deb)));
   return { dir, deb: `${guestShare}/${path.basename(deb)}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -149,21 +151,24 @@ export async function readStatus(guest: Guest): Promise<Record<string, unknown> 
 }
 
 /**
- * Bundles a program from test/vm/guest-entries (dependencies included) into the share folder, to
- * run in the guest on the agent's own Node: `/usr/lib/mynumber-guard/bin/node /srv/host/<name>.mjs`.
+ * Bundles a program from test/vm/guest-entries (dependencies included) and writes it into the
+ * guest's own disk, to run there on the agent's Node: `/usr/lib/mynumber-guard/bin/node <path>`.
+ * Not through the share: the agent denies that 9p mount (a network file system) once it runs.
  */
-export async function bundleGuestEntry(shareDir: string, name: string): Promise<string> {
-  await build({
+export async function installGuestEntry(guest: Guest, name: string): Promise<string> {
+  const built = await build({
     absWorkingDir: repoRoot,
     entryPoints: [path.join('test', 'vm', 'guest-entries', `${name}.ts`)],
-    outfile: path.join(shareDir, `${name}.mjs`),
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20.19',
+    write: false,
     logLevel: 'error',
   });
-  return `${guestShare}/${name}.mjs`;
+  const target = `/usr/local/lib/mng-test/${name}.mjs`;
+  await guest.writeFile(target, built.outputFiles[0]?.contents ?? new Uint8Array(), 0o755);
+  return target;
 }
 
 /** The agent's bundled Node in the guest. */
