@@ -102,6 +102,8 @@ build_image() {
   chroot "$staging" useradd --create-home --shell /bin/bash --uid 1001 staff1
   chroot "$staging" useradd --create-home --shell /bin/bash --uid 1002 staff2
   printf 'staff1:staff1-pass\nstaff2:staff2-pass\nroot:root-pass\n' | chroot "$staging" chpasswd
+  # login(1) waits 3 s after a failed attempt (pam_faildelay); the rig's refused logins need not.
+  sed -i 's/^\(auth[[:space:]]*optional[[:space:]]*pam_faildelay\.so[[:space:]]*delay=\)[0-9]*/\1200000/' "$staging/etc/pam.d/login"
 
   rm -f "$out.tmp"
   truncate -s 4G "$out.tmp"

@@ -30,8 +30,16 @@ export function agentPackage(): Promise<string> {
   return packaged;
 }
 
+/** A machine's share folder on the host (mounted read-only at /srv/host in the guest). */
+export interface ShareDir {
+  readonly dir: string;
+  /** The agent's deb as the guest sees it. */
+  readonly deb: string;
+  remove(): void;
+}
+
 /** A fresh share folder for one machine holding the agent's deb; returns it and the deb's guest path. */
-export async function createShareDir(name: string): Promise<{ dir: string; deb: string; remove: () => void }> {
+export async function createShareDir(name: string): Promise<ShareDir> {
   const deb = await agentPackage();
   mkdirSync(vmCacheDir, { recursive: true });
   const dir = mkdtempSync(path.join(vmCacheDir, `share-${name}-`));

@@ -90,7 +90,7 @@ export async function startVm(options: StartVmOptions): Promise<Vm> {
   const args = [
     '-accel', accelerator(),
     '-machine', 'q35',
-    '-cpu', 'max',
+    '-cpu', process.env.MNG_VM_CPU ?? 'max',
     '-smp', '2',
     '-m', String(options.memoryMiB ?? 1536),
     '-nographic',
