@@ -1,4 +1,4 @@
-// `npm run bench -- usb [hotplugs] [usbguardPlugs] [spacedPlugs]`: the USB control's figures (issue #3).
+// `npm run bench -- usb [hotplugs] [usbguardPlugs] [spacedPlugs] [realKernelPlugs]`: the USB control's figures (issue #3, #9).
 //   1. Hotplug → verdict written: the real agent (dist/agent.js, rebuilt first) in enforce mode
 //      under a umockdev testbed, `hotplugs` plugs of the generic stick (default 1,000; goal p99 ≤
 //      10 ms), measured from outside (plug → `authorized` reads 0) and inside (the agent's own
@@ -8,6 +8,10 @@
 //      compiled evaluator alone and the agent's full decision path.
 //   3. Debian's usbguard-daemon with its umockdev backend on the same stick, `usbguardPlugs` plugs
 //      (default 200), or why it cannot run here.
+//   4. On a real kernel (the test machine of test/vm, QEMU): a keyboard hot-plugged through QMP
+//      `realKernelPlugs` times (default 20) for usbguard-daemon with its udev backend, then for the
+//      agent installed from its deb; the guest kernel's device add → interface add (authorized=1
+//      written). Software emulation slows both; their ratio is the figure (docs/testing.md).
 // Runs from the repository root (scripts/bench.mjs). Takes about 1–3 minutes on 2 cores. Every
 // process it starts is stopped and every temporary folder removed, also on failure and Ctrl-C.
 // Last line: one JSON object of figures.
@@ -18,6 +22,7 @@ import { round } from './lib/stats';
 import { measureAgentHotplug, measureEnforcerSteps, pollIntervalMs, type AgentHotplugFigures, type AgentHotplugReport, type EnforcerStepFigures } from './lib/usb-agent';
 import { measureRuleEvaluation } from './lib/usb-rules';
 import { maxUsbguardPlugs, measureUsbguardDaemon } from './lib/usb-usbguard';
+import { measureRealKernelHotplug, type RealKernelFigures } from './lib/usb-vm';
 
 const hotplugGoalP99Ms = 10;
 const evaluationGoalPerSecond = 100_000;
@@ -27,7 +32,7 @@ function countArgument(index: number, name: string, fallback: number, max: numbe
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    process.stderr.write(`bench usb: ${name} must be a whole number from 0 to ${max} (got ${JSON.stringify(text)})\nusage: npm run bench -- usb [hotplugs=1000] [usbguardPlugs=200] [spacedPlugs=100]\n`);
+    process.stderr.write(`bench usb: ${name} must be a whole number from 0 to ${max} (got ${JSON.stringify(text)})\nusage: npm run bench -- usb [hotplugs=1000] [usbguardPlugs=200] [spacedPlugs=100] [realKernelPlugs=20]\n`);
     process.exit(2);
   }
   return value;
@@ -36,6 +41,7 @@ function countArgument(index: number, name: string, fallback: number, max: numbe
 const hotplugs = countArgument(2, 'hotplugs', 1000, 100_000);
 const usbguardPlugs = countArgument(3, 'usbguardPlugs', 200, maxUsbguardPlugs - 5);
 const spacedPlugs = countArgument(4, 'spacedPlugs', 100, 10_000);
+const realKernelPlugs = countArgument(5, 'realKernelPlugs', 20, 500);
 const spacedSettleMs = 250;
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -151,6 +157,24 @@ if (usbguardPlugs > 0 && !interrupted) {
   }
 }
 
+let realKernel: RealKernelFigures | undefined;
+if (realKernelPlugs > 0 && !interrupted) {
+  realKernel = await measureRealKernelHotplug({ plugs: realKernelPlugs, say, shouldStop: () => interrupted }).catch((error: unknown) => {
+    process.exitCode = 1;
+    return { ok: false as const, reason: `failed: ${error instanceof Error ? error.message : String(error)}` };
+  });
+  if (realKernel.ok) {
+    say(
+      `real kernel ${realKernel.kernel} in QEMU (${realKernel.accelerator}; software emulation slows both), keyboard hot-plug → authorized=1 (kernel device add → interface add), ${realKernel.agent.plugs} plugs each: ` +
+        `agent p50 ${realKernel.agent.addToAuthorizedP50Ms} ms, p99 ${realKernel.agent.addToAuthorizedP99Ms} ms, max ${realKernel.agent.addToAuthorizedMaxMs} ms; ` +
+        `usbguard-daemon ${realKernel.usbguardDaemon.version} (udev backend) p50 ${realKernel.usbguardDaemon.addToAuthorizedP50Ms} ms, p99 ${realKernel.usbguardDaemon.addToAuthorizedP99Ms} ms, max ${realKernel.usbguardDaemon.addToAuthorizedMaxMs} ms; ` +
+        `ratio agent/usbguard p50 ${realKernel.ratioP50}, p99 ${realKernel.ratioP99} (${realKernel.elapsedSeconds} s with boot and install)`,
+    );
+  } else {
+    say(`real kernel: not measured: ${realKernel.reason}`);
+  }
+}
+
 const agentMain = agentRun?.phases.find((figures) => figures.settleMs === 0);
 const loadAfter = load();
 say(`load average after: ${loadAfter.join(' ')}`);
@@ -173,6 +197,9 @@ process.stdout.write(
     usbguardDaemon: usbguard?.ok === true ? withoutOk(usbguard) : null,
     ...(usbguard === undefined || usbguard.ok ? {} : { usbguardDaemonReason: usbguard.reason }),
     ...(usbguard === undefined ? { usbguardDaemonReason: usbguardPlugs === 0 ? 'not requested (usbguardPlugs = 0)' : 'interrupted before it ran' } : {}),
+    realKernel: realKernel?.ok === true ? withoutOk(realKernel) : null,
+    ...(realKernel === undefined || realKernel.ok ? {} : { realKernelReason: realKernel.reason }),
+    ...(realKernel === undefined ? { realKernelReason: realKernelPlugs === 0 ? 'not requested (realKernelPlugs = 0)' : 'interrupted before it ran' } : {}),
     interrupted,
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAfter,

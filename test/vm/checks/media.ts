@@ -85,7 +85,8 @@ export function mediaChecks(ctx: VmContext, options: { readonly tokens: TokenKit
     (await ctx.vm().guest.sh('cat /proc/self/mountinfo')).split('\n').filter((line) => line.split(' - ')[1]?.split(' ')[1] === device);
 
   it('a staff login on the active VT, unlocked with the code; the three sticks plugged', async () => {
-    sessionId = await vtLogin(ctx, 'staff1', 6, 'tty');
+    // tty3: logind keeps tty6 for its reserved getty (ReserveVT=6), and the session checks use tty4 and tty5.
+    sessionId = await vtLogin(ctx, 'staff1', 3, 'tty');
     const unlocked = await startStandInTray(ctx, options.unlockClient(), 'staff1', sessionId, options.tokens.code('staff1', await options.tokens.freshStep('staff1')), 0, '/run/tray-media.log');
     expect(unlocked).toMatchObject({ unlock: { ok: true, result: { code: 'unlocked' } } });
     for (const stick of sticks) await ctx.vm().plug({ id: stick.id, driver: 'usb-storage', image: path.join(ctx.share().dir, `${stick.id}.img`), props: { serial: stick.serial } });
