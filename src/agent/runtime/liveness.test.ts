@@ -90,6 +90,16 @@ describe('agent liveness', () => {
     expect(JSON.parse(marker.text ?? '')).toMatchObject({ pid: 4242 });
   });
 
+  it('a marker that cannot be written is an alert, never a reason not to start', async () => {
+    const { audit, marker, liveness, manager } = rig();
+    marker.write = () => Promise.reject(new Error('EROFS: read-only file system'));
+    await liveness.begin();
+    await liveness.ready('ok');
+    expect(audit).toEqual([{ type: 'agent.run-marker-failed', severity: 'alert', data: { location: '/state/agent.run', error: 'EROFS: read-only file system' } }]);
+    expect(manager.sent).toEqual(['READY ok']);
+    await liveness.stopping();
+  });
+
   it('ready: READY=1 with the status, then a WATCHDOG=1 every third of the period and a heartbeat every 30 s', async () => {
     vi.useFakeTimers();
     const { clock, marker, manager, liveness } = rig({ watchdogMs: 30_000 });

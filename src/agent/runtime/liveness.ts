@@ -86,7 +86,14 @@ export function createAgentLiveness(deps: AgentLivenessDeps): AgentLiveness {
         logger.warn({ marker: marker.location, data: record.data }, 'the previous run of the agent did not stop cleanly');
         await deps.audit.append(record);
       }
-      await write(current());
+      try {
+        await write(current());
+      } catch (error) {
+        // Never a reason not to start: the controls run; the next start just cannot tell how this
+        // run ended. Said loudly, once.
+        logger.error({ err: String(error), marker: marker.location }, 'cannot write the run marker');
+        await deps.audit.append({ type: 'agent.run-marker-failed', severity: 'alert', data: { location: marker.location, error: error instanceof Error ? error.message : String(error) } });
+      }
     },
     async ready(status) {
       await serviceManager.ready(status);

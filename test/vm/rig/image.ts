@@ -139,7 +139,7 @@ export function ensureVmImage(): VmImage {
     let rootfsMs = 0;
     if (!existsSync(path.join(rootfs, '.complete'))) {
       rootfsMs = run(['rootfs', rootfs], 'debootstrap of the guest root file system');
-      writeFileSyncAtomic(path.join(rootfs, '.complete'), new Date().toISOString());
+      writeMarkerFile(path.join(rootfs, '.complete'), new Date().toISOString());
       removeOthers('rootfs-', rootfsName);
     }
     const diskName = `root-${imageKey(rootfsName, kernel)}.img`;
@@ -157,7 +157,7 @@ export function ensureVmImage(): VmImage {
   });
 }
 
-function writeFileSyncAtomic(file: string, text: string): void {
+function writeMarkerFile(file: string, text: string): void {
   const fd = openSync(file, 'w');
   writeSync(fd, text);
   closeSync(fd);
